@@ -1,0 +1,75 @@
+# Shared by the test_kafka_*.sh integration tests (sourced, not run on its own).
+# Gives: WORK (temp dir, removed on exit), start_bg (remember a pid for cleanup),
+# start_mock (a mock Kafka cluster; sets BROKERS), await (poll a condition with a deadline),
+# KPROPS (-X settings that make group joins fast against the mock).
+
+: "${FAROL:?FAROL must point at the farol binary}"
+: "${FAROL_BUILDDIR:?FAROL_BUILDDIR must be set}"
+TOOLS="$FAROL_BUILDDIR/tests/tools"
+WORK=$(mktemp -d)
+PIDS=()
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        # a process that ignores TERM for 5 s is killed outright
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# start_bg LOGFILE CMD...: run CMD in the background, stderr to LOGFILE; pid in LAST_PID.
+start_bg() {
+    local log=$1
+    shift
+    "$@" 2>"$log" &
+    LAST_PID=$!
+    PIDS+=("$LAST_PID")
+}
+
+# await DESCRIPTION SECONDS CMD...: poll CMD every 0.1 s until it succeeds or time runs out.
+await() {
+    local what=$1 secs=$2
+    shift 2
+    local deadline=$((SECONDS + secs))
+    until "$@"; do
+        if ((SECONDS >= deadline)); then
+            echo "FAIL: timed out after ${secs}s waiting for: $what" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+lines() { if [[ -f $1 ]]; then wc -l <"$1"; else echo 0; fi; }
+has_lines() { (($(lines "$1") >= $2)); }
+distinct_lines() { if [[ -f $1 ]]; then sort -u "$1" | wc -l; else echo 0; fi; }
+has_distinct() { (($(distinct_lines "$1") >= $2)); }
+
+# start_mock ARGS...: kafka_mock with ARGS; waits for its bootstrap file; sets BROKERS.
+start_mock() {
+    rm -f "$WORK/bootstrap"
+    start_bg "$WORK/mock.log" "$TOOLS/kafka_mock" -o "$WORK/bootstrap" "$@"
+    MOCK_PID=$LAST_PID
+    await "mock cluster bootstrap file" 10 test -s "$WORK/bootstrap"
+    BROKERS=$(cat "$WORK/bootstrap")
+}
+
+KPROPS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X reconnect.backoff.max.ms=200
+        -X auto.commit.interval.ms=200)
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# alarm_json ID DEVICE: one valid alarm event (the wire format of docs/events.md).
+alarm_json() {
+    printf '{"v":1,"type":"alarm","ts":"2026-11-23T21:00:00.000Z","data":{"id":"%s","action":"raise","device":"%s","kind":"unreachable","severity":"major","source":"icmp","observed_at":"2026-11-23T21:00:00.000Z"}}\n' "$1" "$2"
+}
