@@ -2,7 +2,10 @@
  * Every key is validated (type, range, enum, duration, required, unknown keys rejected);
  * every problem found is reported as "FILE:LINE:COL: message", all of them in one run.
  * ${ENV_VAR} in a scalar is replaced by the variable's value; an unset variable is an error.
- * struct config is caller-owned: config_load() fills it, config_deinit() frees what it owns. */
+ * struct config is caller-owned: config_load() fills it, config_deinit() frees what it owns.
+ * Layers: yaml_tree.h (YAML -> node tree with positions), schema.h (table-driven validator),
+ * scalar.h (env expansion, durations); the section tables live in config.c.
+ * Reference for users: docs/configuration.md. */
 #ifndef FAROL_CONFIG_H
 #define FAROL_CONFIG_H
 

@@ -19,7 +19,7 @@ struct store_config {
     char *address;  /* "host:port", "[v6]:port" or "unix:/path/to/socket" */
     char *password; /* NULL = no AUTH; never logged */
     int db;
-    char *prefix;   /* key prefix, NULL = "farol:" */
+    char *prefix; /* key prefix, NULL = "farol:" */
     int64_t connect_timeout_ms;
     int64_t command_timeout_ms;
     int64_t reconnect_min_ms;
@@ -30,7 +30,7 @@ struct store_config {
 void store_config_init(struct store_config *cfg);
 /* Free the strings cfg owns (the password is wiped first). */
 void store_config_deinit(struct store_config *cfg);
-/* Make dst an independent deep copy of src; dst must not hold strings (init-less). */
+/* Make dst an independent deep copy of src (strings dst held before are not freed). */
 void store_config_copy(struct store_config *dst, const struct store_config *src);
 
 /* Write prefix + the formatted name into buf. Returns the key length, or -ENAMETOOLONG when it
@@ -71,8 +71,8 @@ int store_command(struct store *s, store_reply_fn cb, void *arg, const char *fmt
 /* Same as store_command with a format already applied. */
 int store_vcommand(struct store *s, store_reply_fn cb, void *arg, const char *fmt, va_list ap);
 /* Same with an argument vector; argvlen NULL means every argv[i] is a C string. */
-int store_command_argv(struct store *s, store_reply_fn cb, void *arg, int argc,
-                       const char **argv, const size_t *argvlen);
+int store_command_argv(struct store *s, store_reply_fn cb, void *arg, int argc, const char **argv,
+                       const size_t *argvlen);
 /* Number of commands sent and not answered yet. */
 size_t store_outstanding(const struct store *s);
 /* Build a key with this store's prefix; see store_vkey. */

@@ -1,5 +1,5 @@
-/* store_impl: what core/store.c (async) and core/store_sync.c (blocking) share. Private to
- * those two files; nothing else includes it. */
+/* store_impl: what the store's own files (store.c, store_sync.c, store_config.c) share.
+ * Private to them; nothing else includes it. */
 #ifndef FAROL_STORE_IMPL_H
 #define FAROL_STORE_IMPL_H
 

@@ -208,6 +208,7 @@ static void finish(struct daemon *d)
     if (d->loop)
         loop_free(d->loop);
     config_deinit(&d->cfg);
+    log_info("daemon", "stopped");
 }
 
 int cmd_run(int argc, char **argv)
@@ -232,7 +233,6 @@ int cmd_run(int argc, char **argv)
                "ready");
         loop_run(d.loop);
         rc = d.status;
-        log_info("daemon", "stopped");
     }
     finish(&d);
     return rc;

@@ -4,7 +4,7 @@
 # message (duplicates are allowed and reported), and within each run every device's messages
 # are handled in production order, although the consumer throttles itself with BUS_RETRY.
 set -euo pipefail
-source "$(dirname "$0")/test_kafka_lib.sh"
+source "$(dirname "$0")/lib.sh"
 
 start_mock -b 3 -t farol.alarms:4
 N=2000

@@ -4,7 +4,7 @@
 # Publish must wait for every acknowledgement, and the topic must then hold each event exactly
 # once (no loss, no duplicates from retries).
 set -euo pipefail
-source "$(dirname "$0")/test_kafka_lib.sh"
+source "$(dirname "$0")/lib.sh"
 
 FIFO="$WORK/control"
 start_mock -b 3 -t farol.alarms:6 -c "$FIFO"

@@ -4,7 +4,7 @@
 #   `farol bus publish` -> kcat: the key is the device, one partition per device, bad input
 #   lines reported as FILE:LINE and skipped; also --config and bad -X properties.
 set -euo pipefail
-source "$(dirname "$0")/test_kafka_lib.sh"
+source "$(dirname "$0")/lib.sh"
 
 start_mock -b 3 -t farol.alarms:4 -t farol.outages:2
 echo "mock at $BROKERS"

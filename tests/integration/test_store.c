@@ -597,27 +597,6 @@ START_TEST(every_command_called_once_on_free)
 }
 END_TEST
 
-START_TEST(disconnected_fails_fast)
-{
-    struct loop *l = loop_new();
-    struct store_config cfg;
-    test_config(&cfg, "unix:/nonexistent/farol.sock");
-    struct store *s = store_new(l, &cfg);
-    struct many m = {0};
-    for (int i = 0; i < 3; i++)
-        ck_assert_int_eq(store_command(s, on_many, &m, "PING"), 0);
-    ck_assert_int_eq(m.calls, 0);
-    struct many_wait w = {&m, 3};
-    ck_assert(run_until(l, many_done, &w, 1000));
-    ck_assert_int_eq(m.notconn, 3);
-    ck_assert(!store_connected(s));
-    store_free(s);
-    ck_assert_int_eq(m.calls, 3);
-    store_config_deinit(&cfg);
-    loop_free(l);
-}
-END_TEST
-
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -634,7 +613,6 @@ static Suite *store_suite(void)
     tcase_add_test(tc, connect_timeout_frozen_server);
     tcase_add_test(tc, sync_pipeline_counts_errors);
     tcase_add_test(tc, every_command_called_once_on_free);
-    tcase_add_test(tc, disconnected_fails_fast);
     suite_add_tcase(s, tc);
     return s;
 }

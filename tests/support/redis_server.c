@@ -38,10 +38,11 @@ static int64_t now_ms(void)
 
 static char **build_argv(const struct redis_server *rs, const char *const *extra)
 {
-    const char *fixed[] = {"redis-server", "--port", "0", "--bind", "127.0.0.1",
-                           "--unixsocket", rs->socket, "--unixsocketperm", "700",
-                           "--save", "", "--appendonly", "no", "--daemonize", "no",
-                           "--dir", rs->dir, "--logfile", "redis.log"};
+    const char *fixed[] = {"redis-server", "--port",       "0",        "--bind",
+                           "127.0.0.1",    "--unixsocket", rs->socket, "--unixsocketperm",
+                           "700",          "--save",       "",         "--appendonly",
+                           "no",           "--daemonize",  "no",       "--dir",
+                           rs->dir,        "--logfile",    "redis.log"};
     size_t nfixed = sizeof fixed / sizeof fixed[0], nextra = 0;
     while (extra && extra[nextra])
         nextra++;
@@ -80,8 +81,7 @@ static int answers_ping(const char *path, int wait_ms)
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
     int ok = 0;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        write(fd, "PING\r\n", 6) == 6) {
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && write(fd, "PING\r\n", 6) == 6) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         char buf[64];
         if (poll(&p, 1, wait_ms) == 1 && read(fd, buf, sizeof buf) > 0)
