@@ -12,9 +12,9 @@
 #include "config/yaml_tree.h"
 #include "core/xmalloc.h"
 
-#define SEC(n) ((int64_t)(n) * 1000)
-#define MIN(n) ((int64_t)(n) * 60000)
-#define HOUR(n) ((int64_t)(n) * 3600000)
+#define SEC(n) ((int64_t)(n)*1000)
+#define MIN(n) ((int64_t)(n)*60000)
+#define HOUR(n) ((int64_t)(n)*3600000)
 
 /* ---- checks and resolvers ---- */
 
@@ -44,8 +44,8 @@ static int check_address(const char *s, char *err, size_t errsz)
     const char *colon = strrchr(s, ':');
     size_t hostlen = colon ? (size_t)(colon - s) : 0;
     int v6 = hostlen > 2 && s[0] == '[' && s[hostlen - 1] == ']';
-    int bad_host = hostlen == 0 || strpbrk(s, " \t") ||
-                   (!v6 && memchr(s, ':', hostlen)) || (!v6 && memchr(s, '[', hostlen));
+    int bad_host = hostlen == 0 || strpbrk(s, " \t") || (!v6 && memchr(s, ':', hostlen)) ||
+                   (!v6 && memchr(s, '[', hostlen));
     if (bad_host) {
         snprintf(err, errsz, "'%s' is not host:port or unix:/path", s);
         return -1;
@@ -57,10 +57,10 @@ static int check_address(const char *s, char *err, size_t errsz)
 static int check_topic(const char *s, char *err, size_t errsz)
 {
     size_t n = strlen(s);
-    if (n < 1 || n > 249 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                      "0123456789._-") != n) {
-        snprintf(err, errsz,
-                 "bad topic name '%s' (1 to 249 characters from A-Z a-z 0-9 . _ -)", s);
+    if (n < 1 || n > 249 ||
+        strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789._-") != n) {
+        snprintf(err, errsz, "bad topic name '%s' (1 to 249 characters from A-Z a-z 0-9 . _ -)", s);
         return -1;
     }
     return 0;
@@ -75,8 +75,8 @@ static int check_nonempty(const char *s, char *err, size_t errsz)
 }
 
 /* Reads the first line into buf; 0, or -1 with the reason in err. */
-static int read_first_line(const char *path, const char *shown, char *buf, size_t bufsz,
-                           char *err, size_t errsz)
+static int read_first_line(const char *path, const char *shown, char *buf, size_t bufsz, char *err,
+                           size_t errsz)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -96,15 +96,14 @@ static int read_first_line(const char *path, const char *shown, char *buf, size_
 }
 
 /* A relative password_file is relative to the directory of the config file. */
-static int resolve_password_file(struct schema_ctx *ctx, void *obj, const char *value,
-                                 char *err, size_t errsz)
+static int resolve_password_file(struct schema_ctx *ctx, void *obj, const char *value, char *err,
+                                 size_t errsz)
 {
     struct store_config *redis = obj;
     const char *file = schema_file(ctx);
     const char *slash = strrchr(file, '/');
-    char *path = value[0] == '/' || !slash
-                     ? xstrdup(value)
-                     : xasprintf("%.*s/%s", (int)(slash - file), file, value);
+    char *path = value[0] == '/' || !slash ? xstrdup(value)
+                                           : xasprintf("%.*s/%s", (int)(slash - file), file, value);
     char line[4096];
     int rc = read_first_line(path, value, line, sizeof line, err, errsz);
     free(path);
@@ -157,8 +156,7 @@ static const struct schema_enum log_levels[] = {
     {"debug", LOG_DEBUG}, {"info", LOG_INFO}, {"warn", LOG_WARN}, {"error", LOG_ERROR}, {0}};
 static const struct schema_enum log_formats[] = {
     {"text", LOG_FORMAT_TEXT}, {"json", LOG_FORMAT_JSON}, {0}};
-static const struct schema_enum transports[] = {
-    {"inproc", BUS_INPROC}, {"kafka", BUS_KAFKA}, {0}};
+static const struct schema_enum transports[] = {{"inproc", BUS_INPROC}, {"kafka", BUS_KAFKA}, {0}};
 
 #define LOGF(m) (offsetof(struct config, log.m) - offsetof(struct config, log))
 static const struct schema_field log_fields[] = {
@@ -169,10 +167,10 @@ static const struct schema_field log_fields[] = {
 static const struct schema_section log_section = {.fields = log_fields};
 
 #define DF(m) (offsetof(struct config, daemon.m) - offsetof(struct config, daemon))
-static const struct schema_field daemon_fields[] = {
-    {"drain_timeout", SCHEMA_DURATION, DF(drain_timeout_ms), SCHEMA_DEFAULT, .def = SEC(10), .min = 0,
-     .max = MIN(10)},
-    {0}};
+static const struct schema_field daemon_fields[] = {{"drain_timeout", SCHEMA_DURATION,
+                                                     DF(drain_timeout_ms), SCHEMA_DEFAULT,
+                                                     .def = SEC(10), .min = 0, .max = MIN(10)},
+                                                    {0}};
 static const struct schema_section daemon_section = {.fields = daemon_fields};
 
 #define RF(m) offsetof(struct store_config, m)
@@ -187,19 +185,27 @@ static const struct schema_field redis_fields[] = {
     {"reconnect_min", SCHEMA_DURATION, RF(reconnect_min_ms), 0, .min = 1, .max = HOUR(1)},
     {"reconnect_max", SCHEMA_DURATION, RF(reconnect_max_ms), 0, .min = 1, .max = HOUR(24)},
     {0}};
-static void redis_init(void *obj) { store_config_init(obj); }
-static void redis_deinit(void *obj) { store_config_deinit(obj); }
+static void redis_init(void *obj)
+{
+    store_config_init(obj);
+}
+static void redis_deinit(void *obj)
+{
+    store_config_deinit(obj);
+}
 static const struct schema_section redis_section = {
-    .fields = redis_fields, .init = redis_init, .deinit = redis_deinit,
-    .validate = redis_validate};
+    .fields = redis_fields, .init = redis_init, .deinit = redis_deinit, .validate = redis_validate};
 
 #define BF(m) offsetof(struct bus_config, m)
-#define TOPIC(name, t) {name, SCHEMA_STRING, BF(topics[t]), 0, .check = check_topic}
+#define TOPIC(name, t)                                                                             \
+    {                                                                                              \
+        name, SCHEMA_STRING, BF(topics[t]), 0, .check = check_topic                                \
+    }
 static const struct schema_field topic_fields[] = {
-    TOPIC("alarms", BUS_ALARMS), TOPIC("outages", BUS_OUTAGES),
+    TOPIC("alarms", BUS_ALARMS),           TOPIC("outages", BUS_OUTAGES),
     TOPIC("maintenance", BUS_MAINTENANCE), TOPIC("usage", BUS_USAGE),
-    TOPIC("thresholds", BUS_THRESHOLDS), TOPIC("notifications", BUS_NOTIFICATIONS),
-    TOPIC("deadletter", BUS_DEADLETTER), {0}};
+    TOPIC("thresholds", BUS_THRESHOLDS),   TOPIC("notifications", BUS_NOTIFICATIONS),
+    TOPIC("deadletter", BUS_DEADLETTER),   {0}};
 /* Shares the bus_config object: freed by bus_config_deinit(). */
 static const struct schema_section topics_section = {.fields = topic_fields};
 
@@ -219,15 +225,20 @@ static const struct schema_field bus_fields[] = {
     {"topics", SCHEMA_MAP, 0, 0, .sub = &topics_section},
     {"kafka", SCHEMA_MAP, 0, 0, .sub = &kafka_section},
     {0}};
-static void bus_init(void *obj) { bus_config_init(obj); }
-static void bus_deinit(void *obj) { bus_config_deinit(obj); }
+static void bus_init(void *obj)
+{
+    bus_config_init(obj);
+}
+static void bus_deinit(void *obj)
+{
+    bus_config_deinit(obj);
+}
 static const struct schema_section bus_section = {
     .fields = bus_fields, .init = bus_init, .deinit = bus_deinit, .validate = bus_validate};
 
 static const struct schema_field root_fields[] = {
     {"log", SCHEMA_MAP, offsetof(struct config, log), 0, .sub = &log_section},
-    {"daemon", SCHEMA_MAP, offsetof(struct config, daemon), 0,
-     .sub = &daemon_section},
+    {"daemon", SCHEMA_MAP, offsetof(struct config, daemon), 0, .sub = &daemon_section},
     {"redis", SCHEMA_MAP, offsetof(struct config, redis), 0, .sub = &redis_section},
     {"bus", SCHEMA_MAP, offsetof(struct config, bus), 0, .sub = &bus_section},
     {0}};
@@ -262,7 +273,8 @@ static void diag_take(struct config_diag *d, struct yaml_tree_errs *e)
         struct yaml_tree_err x = e->v[i];
         size_t j = i;
         for (; j > 0 && (e->v[j - 1].line > x.line ||
-                         (e->v[j - 1].line == x.line && e->v[j - 1].col > x.col)); j--)
+                         (e->v[j - 1].line == x.line && e->v[j - 1].col > x.col));
+             j--)
             e->v[j] = e->v[j - 1];
         e->v[j] = x;
     }

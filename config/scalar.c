@@ -91,8 +91,8 @@ char *scalar_expand_env(const char *in, char *err, size_t errsz)
         }
     }
     if (n_unset) {
-        snprintf(err, errsz, "environment variable%s %s %s not set", n_unset > 1 ? "s" : "",
-                 names, n_unset > 1 ? "are" : "is");
+        snprintf(err, errsz, "environment variable%s %s %s not set", n_unset > 1 ? "s" : "", names,
+                 n_unset > 1 ? "are" : "is");
         free(b.s);
         return NULL;
     }

@@ -199,7 +199,8 @@ static void apply_number(struct schema_ctx *ctx, const struct schema_field *f, v
     } else if (rc == -EINVAL) {
         schema_error(ctx, v,
                      "%s: bad duration '%s' (expected a number with a unit: ms, s, m, h, d; "
-                     "e.g. 30s)", path, shown);
+                     "e.g. 30s)",
+                     path, shown);
     } else if (rc < 0 || n < f->min || n > f->max) {
         if (f->kind == SCHEMA_INT) {
             schema_error(ctx, v, "%s: %s is out of range %lld..%lld", path, shown,
@@ -241,7 +242,7 @@ static void apply_scalar(struct schema_ctx *ctx, const struct schema_field *f, v
                          const struct yaml_tree *v, const char *path)
 {
     static const char *const want[] = {
-        [SCHEMA_STRING] = "a string", [SCHEMA_INT] = "an integer",
+        [SCHEMA_STRING] = "a string",     [SCHEMA_INT] = "an integer",
         [SCHEMA_DURATION] = "a duration", [SCHEMA_BOOL] = "true or false",
         [SCHEMA_ENUM] = "a name",
     };
@@ -335,8 +336,7 @@ static void apply_strmap(struct schema_ctx *ctx, const struct schema_field *f, v
 }
 
 static void apply_field(struct schema_ctx *ctx, const struct schema_field *f, void *obj,
-                        const struct yaml_tree *key, const struct yaml_tree *v,
-                        const char *parent)
+                        const struct yaml_tree *key, const struct yaml_tree *v, const char *parent)
 {
     char *path = join_path(parent, f->key);
     if (f->kind == SCHEMA_MAP) {
@@ -413,8 +413,8 @@ static void sort_definitions(struct schema_ctx *ctx)
             first = i;
             continue;
         }
-        schema_error(ctx, b->at, "duplicate %s '%s' (first defined at line %d)", b->kind,
-                     b->name, a->at->line);
+        schema_error(ctx, b->at, "duplicate %s '%s' (first defined at line %d)", b->kind, b->name,
+                     a->at->line);
     }
 }
 
@@ -441,8 +441,7 @@ static void run_deferred(struct schema_ctx *ctx)
         char err[512];
         if (d->field->ref && !is_defined(ctx, d->field->ref, d->value))
             schema_error(ctx, d->at, "%s: unknown %s '%s'", d->path, d->field->ref, d->value);
-        else if (d->field->resolve && d->field->resolve(ctx, d->obj, d->value, err,
-                                                        sizeof err) < 0)
+        else if (d->field->resolve && d->field->resolve(ctx, d->obj, d->value, err, sizeof err) < 0)
             schema_error(ctx, d->at, "%s: %s", d->path, err);
     }
 }

@@ -45,14 +45,14 @@ struct schema_section;
 typedef int (*schema_check_fn)(const char *value, char *err, size_t errsz);
 /* Deferred action on a string once the document is read (obj is the object holding the
  * field); on failure write the reason into err and return -1. */
-typedef int (*schema_resolve_fn)(struct schema_ctx *ctx, void *obj, const char *value,
-                                 char *err, size_t errsz);
+typedef int (*schema_resolve_fn)(struct schema_ctx *ctx, void *obj, const char *value, char *err,
+                                 size_t errsz);
 
 /* Where a section sits, for its validate callback and for section-level messages. */
 struct schema_scope {
-    const char *path;             /* dotted path ("redis", "devices[2]", "" for the root) */
-    const struct yaml_tree *map;  /* the section's mapping, NULL when empty */
-    const struct yaml_tree *at;   /* where section-level problems point: its key or item */
+    const char *path;            /* dotted path ("redis", "devices[2]", "" for the root) */
+    const struct yaml_tree *map; /* the section's mapping, NULL when empty */
+    const struct yaml_tree *at;  /* where section-level problems point: its key or item */
 };
 
 /* Cross-field checks, run after the section's keys have been read. */
@@ -64,26 +64,26 @@ struct schema_field {
     enum schema_kind kind;
     size_t offset;
     unsigned flags;
-    size_t size;                       /* INT: sizeof the target (4 or 8) */
-    int64_t min, max;                  /* INT, DURATION */
-    int64_t def;                       /* INT, DURATION, ENUM, BOOL with SCHEMA_DEFAULT */
-    const char *def_str;               /* STRING with SCHEMA_DEFAULT */
-    const struct schema_enum *enums;   /* ENUM: ends with a NULL name */
-    const struct schema_section *sub;  /* MAP, LIST */
-    size_t count_offset;               /* LIST, STRMAP */
-    schema_check_fn check;             /* STRING */
-    const char *ref;                   /* STRING: names an item of this kind ("profile") */
-    schema_resolve_fn resolve;         /* STRING */
+    size_t size;                      /* INT: sizeof the target (4 or 8) */
+    int64_t min, max;                 /* INT, DURATION */
+    int64_t def;                      /* INT, DURATION, ENUM, BOOL with SCHEMA_DEFAULT */
+    const char *def_str;              /* STRING with SCHEMA_DEFAULT */
+    const struct schema_enum *enums;  /* ENUM: ends with a NULL name */
+    const struct schema_section *sub; /* MAP, LIST */
+    size_t count_offset;              /* LIST, STRMAP */
+    schema_check_fn check;            /* STRING */
+    const char *ref;                  /* STRING: names an item of this kind ("profile") */
+    schema_resolve_fn resolve;        /* STRING */
 };
 
 struct schema_section {
     const struct schema_field *fields;
-    size_t size;                  /* LIST elements: sizeof one element */
-    void (*init)(void *obj);      /* defaults, applied before field defaults; NULL = none */
-    void (*deinit)(void *obj);    /* frees all obj owns; NULL = free along the fields */
-    schema_validate_fn validate;  /* NULL = none */
-    const char *defines;          /* LIST elements: kind of name they define ("profile") */
-    const char *name_key;         /* ... and the STRING key holding that name */
+    size_t size;                 /* LIST elements: sizeof one element */
+    void (*init)(void *obj);     /* defaults, applied before field defaults; NULL = none */
+    void (*deinit)(void *obj);   /* frees all obj owns; NULL = free along the fields */
+    schema_validate_fn validate; /* NULL = none */
+    const char *defines;         /* LIST elements: kind of name they define ("profile") */
+    const char *name_key;        /* ... and the STRING key holding that name */
 };
 
 /* Fill obj with the section's defaults (init callbacks, field defaults, nested maps). */

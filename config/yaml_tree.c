@@ -20,11 +20,7 @@ void yaml_tree_error(struct yaml_tree_errs *e, int line, int col, const char *fm
 {
     va_list ap;
     va_start(ap, fmt);
-    int len = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *msg = xmalloc((size_t)(len < 0 ? 0 : len) + 1);
-    va_start(ap, fmt);
-    vsnprintf(msg, (size_t)(len < 0 ? 0 : len) + 1, fmt, ap);
+    char *msg = xvasprintf(fmt, ap);
     va_end(ap);
     if (e->n == e->cap) {
         e->cap = e->cap ? e->cap * 2 : 8;
@@ -86,11 +82,10 @@ static int syntax_error(struct builder *b)
     const yaml_mark_t *m = p->error == YAML_READER_ERROR ? &p->mark : &p->problem_mark;
     const char *problem = p->problem ? p->problem : "cannot parse";
     if (p->context)
-        yaml_tree_error(b->errs, (int)m->line + 1, (int)m->column + 1,
-                        "syntax error: %s (%s)", problem, p->context);
+        yaml_tree_error(b->errs, (int)m->line + 1, (int)m->column + 1, "syntax error: %s (%s)",
+                        problem, p->context);
     else
-        yaml_tree_error(b->errs, (int)m->line + 1, (int)m->column + 1, "syntax error: %s",
-                        problem);
+        yaml_tree_error(b->errs, (int)m->line + 1, (int)m->column + 1, "syntax error: %s", problem);
     return -1;
 }
 
@@ -117,8 +112,7 @@ static void add_pair(struct builder *b, struct yaml_tree *map, struct yaml_tree 
             return;
         }
         yaml_tree_error(b->errs, key->line, key->col,
-                        "duplicate key '%s' (first defined at line %d)", key->value,
-                        first->line);
+                        "duplicate key '%s' (first defined at line %d)", key->value, first->line);
     }
     yaml_tree_free(key);
     yaml_tree_free(val);
@@ -127,8 +121,8 @@ static void add_pair(struct builder *b, struct yaml_tree *map, struct yaml_tree 
 /* Children of a mapping or sequence, up to its end event. */
 static int parse_children(struct builder *b, struct yaml_tree *n, int depth)
 {
-    yaml_event_type_t end = n->type == YAML_TREE_MAP ? YAML_MAPPING_END_EVENT
-                                                     : YAML_SEQUENCE_END_EVENT;
+    yaml_event_type_t end =
+        n->type == YAML_TREE_MAP ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT;
     for (;;) {
         yaml_event_t ev;
         struct yaml_tree *key = NULL, *val = NULL;
@@ -265,8 +259,7 @@ int yaml_tree_is_null(const struct yaml_tree *n)
     if (!n || n->type != YAML_TREE_SCALAR || !n->plain)
         return 0;
     const char *v = n->value;
-    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-           !strcmp(v, "NULL");
+    return !*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") || !strcmp(v, "NULL");
 }
 
 const struct yaml_tree *yaml_tree_get(const struct yaml_tree *map, const char *key,

@@ -13,10 +13,10 @@ enum yaml_tree_type { YAML_TREE_SCALAR, YAML_TREE_MAP, YAML_TREE_SEQ };
 
 struct yaml_tree {
     enum yaml_tree_type type;
-    int line, col;  /* 1-based start of the node */
-    char *value;    /* scalar text (never NULL for scalars) */
-    int plain;      /* scalar was unquoted (only plain scalars can be null) */
-    size_t n;       /* map: pairs, seq: items */
+    int line, col;            /* 1-based start of the node */
+    char *value;              /* scalar text (never NULL for scalars) */
+    int plain;                /* scalar was unquoted (only plain scalars can be null) */
+    size_t n;                 /* map: pairs, seq: items */
     struct yaml_tree **keys;  /* map keys (scalars), n of them */
     struct yaml_tree **items; /* map values or sequence items, n of them */
 };

@@ -100,12 +100,11 @@ struct bus *bus_new(struct loop *loop, const struct bus_config *cfg, char *err, 
     b->loop = loop;
     b->transport = cfg->transport;
     for (int i = 0; i < BUS_TOPIC_COUNT; i++)
-        b->names[i] = cfg->topics[i] ? xstrdup(cfg->topics[i])
-                                     : xasprintf("farol.%s", topic_ids[i]);
+        b->names[i] =
+            cfg->topics[i] ? xstrdup(cfg->topics[i]) : xasprintf("farol.%s", topic_ids[i]);
     if (cfg->transport == BUS_KAFKA) {
         b->ops = &bus_kafka_ops;
-        b->impl = bus_kafka_new(loop, cfg, (const char *const *)b->names, &b->counters, err,
-                                errsz);
+        b->impl = bus_kafka_new(loop, cfg, (const char *const *)b->names, &b->counters, err, errsz);
     } else {
         b->ops = &bus_inproc_ops;
         b->impl = bus_inproc_new(loop, cfg, &b->counters);
@@ -162,11 +161,10 @@ static char *deadletter_record(struct bus *bus, const struct bus_msg *msg, const
 {
     char ts[40];
     event_format_time(loop_wall_ms(), ts, sizeof ts);
-    json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:s%, s:s}", "v", EVENT_VERSION,
-                          "type", "deadletter", "ts", ts, "topic", bus_topic_id(msg->topic),
-                          "partition", (json_int_t)msg->partition, "offset",
-                          (json_int_t)msg->offset, "key", msg->key, msg->key_len, "reason",
-                          reason);
+    json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:s%, s:s}", "v", EVENT_VERSION, "type",
+                          "deadletter", "ts", ts, "topic", bus_topic_id(msg->topic), "partition",
+                          (json_int_t)msg->partition, "offset", (json_int_t)msg->offset, "key",
+                          msg->key, msg->key_len, "reason", reason);
     if (!o)
         return NULL;
     json_t *p = json_stringn(msg->payload, msg->len);
@@ -253,8 +251,8 @@ int bus_subscribe(struct bus *bus, enum bus_topic topic, const char *group, bus_
     return subscribe(bus, topic, group, fn, NULL, arg);
 }
 
-int bus_subscribe_events(struct bus *bus, enum bus_topic topic, const char *group,
-                         bus_event_fn fn, void *arg)
+int bus_subscribe_events(struct bus *bus, enum bus_topic topic, const char *group, bus_event_fn fn,
+                         void *arg)
 {
     return subscribe(bus, topic, group, NULL, fn, arg);
 }

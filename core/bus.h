@@ -40,11 +40,11 @@ struct bus_config {
     /* inproc: most messages queued per topic before publish answers -ENOBUFS */
     uint32_t queue_limit;
     /* kafka */
-    char *brokers;       /* "host:port,host:port" */
-    char *client_id;     /* NULL = "farol" */
-    char *group_prefix;  /* consumer groups are "<prefix>.<group>"; NULL = "farol" */
-    int64_t flush_timeout_ms;       /* how long shutdown waits for unacked produces */
-    struct bus_kv *properties;      /* extra librdkafka properties, passed through */
+    char *brokers;             /* "host:port,host:port" */
+    char *client_id;           /* NULL = "farol" */
+    char *group_prefix;        /* consumer groups are "<prefix>.<group>"; NULL = "farol" */
+    int64_t flush_timeout_ms;  /* how long shutdown waits for unacked produces */
+    struct bus_kv *properties; /* extra librdkafka properties, passed through */
     size_t n_properties;
 };
 
@@ -72,7 +72,7 @@ struct bus_stats {
     uint64_t delivered;       /* handler calls */
     uint64_t handled;         /* handler returned 0 */
     uint64_t retried;
-    uint64_t malformed;     /* undecodable events */
+    uint64_t malformed; /* undecodable events */
     uint64_t deadlettered;
 };
 
@@ -98,8 +98,8 @@ int bus_subscribe(struct bus *bus, enum bus_topic topic, const char *group, bus_
                   void *arg);
 /* Like bus_subscribe, but messages are decoded first; undecodable ones are logged, counted and
  * dead-lettered, and never reach fn. */
-int bus_subscribe_events(struct bus *bus, enum bus_topic topic, const char *group,
-                         bus_event_fn fn, void *arg);
+int bus_subscribe_events(struct bus *bus, enum bus_topic topic, const char *group, bus_event_fn fn,
+                         void *arg);
 /* Stop handing out new messages (start of a graceful drain). */
 void bus_pause_consumers(struct bus *bus);
 /* Messages published but not yet acknowledged by the transport (Kafka) or not yet consumed

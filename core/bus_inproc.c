@@ -137,8 +137,12 @@ static int deliver_group(struct inproc *ip, struct itopic *t, struct igroup *g)
             return 0;
         uint64_t seq = g->cursor;
         struct imsg *m = msg_at(t, seq);
-        struct bus_msg bm = {.topic = g->topic, .key = m->key, .key_len = strlen(m->key),
-                             .payload = m->payload, .len = m->len, .partition = -1,
+        struct bus_msg bm = {.topic = g->topic,
+                             .key = m->key,
+                             .key_len = strlen(m->key),
+                             .payload = m->payload,
+                             .len = m->len,
+                             .partition = -1,
                              .offset = (int64_t)seq};
         struct imember *mem = &g->members[key_member(m->key, g->n_members)];
         ip->c->s.delivered++;
@@ -196,8 +200,8 @@ static struct igroup *group_get(struct inproc *ip, enum bus_topic topic, const c
     return g;
 }
 
-static int inproc_subscribe(void *impl, enum bus_topic topic, const char *group,
-                            bus_handler_fn fn, void *arg)
+static int inproc_subscribe(void *impl, enum bus_topic topic, const char *group, bus_handler_fn fn,
+                            void *arg)
 {
     struct inproc *ip = impl;
     struct igroup *g = group_get(ip, topic, group);

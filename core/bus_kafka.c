@@ -89,8 +89,8 @@ static int producer_start(struct bus_kafka *bk, char *err, size_t errsz)
         return -EINVAL;
     }
     rd_kafka_set_log_queue(bk->producer, NULL);
-    bk->pwake = bus_kafka_wake_new(bk->loop, rd_kafka_queue_get_main(bk->producer),
-                                   producer_serve, bk);
+    bk->pwake =
+        bus_kafka_wake_new(bk->loop, rd_kafka_queue_get_main(bk->producer), producer_serve, bk);
     return 0;
 }
 
@@ -210,8 +210,8 @@ void *bus_kafka_new(struct loop *loop, const struct bus_config *cfg, const char 
     return bk;
 }
 
-static int kafka_subscribe(void *impl, enum bus_topic topic, const char *group,
-                           bus_handler_fn fn, void *arg)
+static int kafka_subscribe(void *impl, enum bus_topic topic, const char *group, bus_handler_fn fn,
+                           void *arg)
 {
     if ((unsigned)topic >= BUS_TOPIC_COUNT || !group || !group[0] || !fn)
         return -EINVAL;

@@ -59,8 +59,7 @@ static int set_one(rd_kafka_conf_t *conf, const char *name, const char *value, c
     return -EINVAL;
 }
 
-static int set_list(rd_kafka_conf_t *conf, const struct kv_default *list, char *err,
-                    size_t errsz)
+static int set_list(rd_kafka_conf_t *conf, const struct kv_default *list, char *err, size_t errsz)
 {
     for (; list->name; list++)
         if (set_one(conf, list->name, list->value, err, errsz) < 0)
@@ -100,8 +99,7 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     log_kv(LOG_WARN, SUBSYS, fields, "%s", reason);
 }
 
-static int set_common(const struct bus_kafka *bk, rd_kafka_conf_t *conf, char *err,
-                      size_t errsz)
+static int set_common(const struct bus_kafka *bk, rd_kafka_conf_t *conf, char *err, size_t errsz)
 {
     const char *cid = bk->client_id ? bk->client_id : "farol";
     if (set_one(conf, "bootstrap.servers", bk->brokers, err, errsz) < 0 ||

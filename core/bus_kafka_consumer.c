@@ -58,8 +58,8 @@ static void set_paused(rd_kafka_t *rk, const char *topic, int32_t partition, boo
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, partition);
-    rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(rk, l)
-                                  : rd_kafka_resume_partitions(rk, l);
+    rd_kafka_resp_err_t e =
+        pause ? rd_kafka_pause_partitions(rk, l) : rd_kafka_resume_partitions(rk, l);
     if (e)
         log_warn(SUBSYS, "%s %s [%d]: %s", pause ? "pause" : "resume", topic, (int)partition,
                  rd_kafka_err2str(e));
@@ -188,8 +188,8 @@ static void holds_release(struct bus_kafka_consumer *c,
 static void on_consumer_error(struct bus_kafka_consumer *c, rd_kafka_message_t *m)
 {
     const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
-    const char *fields[] = {"group", c->group, "topic", topic, "error",
-                            rd_kafka_err2name(m->err), NULL};
+    const char *fields[] = {"group", c->group, "topic", topic, "error", rd_kafka_err2name(m->err),
+                            NULL};
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
         log_kv(LOG_DEBUG, SUBSYS, fields, "end of partition %d", (int)m->partition);
     else

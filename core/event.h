@@ -39,7 +39,7 @@ enum alarm_severity { SEV_INFO, SEV_WARNING, SEV_MINOR, SEV_MAJOR, SEV_CRITICAL 
 enum alarm_source { SRC_ICMP, SRC_SNMP_POLL, SRC_SNMP_TRAP, SRC_EXTERNAL };
 
 struct alarm {
-    char *id;     /* one occurrence: the raise and its clear share it */
+    char *id; /* one occurrence: the raise and its clear share it */
     enum alarm_action action;
     char *device; /* monitored device name, as in the topology bindings */
     char *object; /* "" for the device itself, "if:12", "onu:0/1/3:17", ... */
@@ -81,19 +81,19 @@ struct outage {
     enum outage_phase phase;
     enum outage_status status;
     enum outage_cause cause;
-    char *root; /* node id of the root cause */
-    char *area; /* may be NULL */
+    char *root;                                    /* node id of the root cause */
+    char *area;                                    /* may be NULL */
     int64_t started_ms, confirmed_ms, resolved_ms; /* 0 when not (yet) */
-    struct id_list alarms;             /* member alarm ids */
-    struct kind_count *affected;       /* counts by kind */
+    struct id_list alarms;                         /* member alarm ids */
+    struct kind_count *affected;                   /* counts by kind */
     size_t n_affected;
-    uint32_t affected_subscribers;     /* total currently affected */
+    uint32_t affected_subscribers;       /* total currently affected */
     struct id_list subscribers_added;    /* newly affected in this event (chunked) */
     struct id_list subscribers_restored; /* restored in this event (chunked) */
-    char *maintenance_id; /* planned/overrun: the window; else NULL */
-    char *merged_into;    /* set when this outage was merged into another */
-    int64_t eta_ms;       /* operator ETA, 0 = none */
-    char *public_message; /* operator text for subscribers, may be NULL */
+    char *maintenance_id;                /* planned/overrun: the window; else NULL */
+    char *merged_into;                   /* set when this outage was merged into another */
+    int64_t eta_ms;                      /* operator ETA, 0 = none */
+    char *public_message;                /* operator text for subscribers, may be NULL */
     bool acknowledged;
 };
 

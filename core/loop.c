@@ -164,7 +164,8 @@ void loop_io_set(struct loop_io *io, int events)
     ev_io_stop(io->loop->ev, &io->w);
     if (!events)
         return;
-    ev_io_set(&io->w, io->fd, (events & LOOP_READ ? EV_READ : 0) | (events & LOOP_WRITE ? EV_WRITE : 0));
+    ev_io_set(&io->w, io->fd,
+              (events & LOOP_READ ? EV_READ : 0) | (events & LOOP_WRITE ? EV_WRITE : 0));
     ev_io_start(io->loop->ev, &io->w);
 }
 

@@ -20,8 +20,8 @@ static int on_event(void *arg, const struct event *ev, const struct bus_msg *msg
     if (ev->type == EVENT_ALARM) {
         const struct alarm *a = &ev->u.alarm;
         log_kv(LOG_INFO, "correlator",
-               (const char *const[]){"id", a->id, "device", a->device, "object", a->object,
-                                     "kind", a->kind, NULL},
+               (const char *const[]){"id", a->id, "device", a->device, "object", a->object, "kind",
+                                     a->kind, NULL},
                "alarm %s", alarm_action_name(a->action));
     } else if (ev->type == EVENT_USAGE) {
         log_debug("correlator", "usage sample for %s", event_key(ev));

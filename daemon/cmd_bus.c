@@ -58,11 +58,11 @@ static int parse_duration(const char *s, int64_t *ms)
     double v = strtod(s, &end);
     if (end == s || v < 0)
         return -EINVAL;
-    double mult = strcmp(end, "ms") == 0 ? 1
+    double mult = strcmp(end, "ms") == 0             ? 1
                   : (strcmp(end, "s") == 0 || !*end) ? 1000
-                  : strcmp(end, "m") == 0             ? 60000
-                  : strcmp(end, "h") == 0             ? 3600000
-                                                      : -1;
+                  : strcmp(end, "m") == 0            ? 60000
+                  : strcmp(end, "h") == 0            ? 3600000
+                                                     : -1;
     if (mult < 0)
         return -EINVAL;
     *ms = (int64_t)(v * mult);
@@ -85,17 +85,30 @@ static int parse_one(struct bus_opts *o, int c, const char *arg)
 {
     char *end;
     switch (c) {
-    case 'c': o->config = arg; return 0;
-    case 'b': o->brokers = arg; return 0;
-    case 't': o->topic = arg; return 0;
-    case 'g': o->group = arg; return 0;
-    case 'v': o->verbose++; return 0;
-    case 'X': return add_prop(o, arg);
-    case 'T': return parse_duration(arg, &o->timeout_ms);
+    case 'c':
+        o->config = arg;
+        return 0;
+    case 'b':
+        o->brokers = arg;
+        return 0;
+    case 't':
+        o->topic = arg;
+        return 0;
+    case 'g':
+        o->group = arg;
+        return 0;
+    case 'v':
+        o->verbose++;
+        return 0;
+    case 'X':
+        return add_prop(o, arg);
+    case 'T':
+        return parse_duration(arg, &o->timeout_ms);
     case 'n':
         o->count = strtol(arg, &end, 10);
         return *end || o->count <= 0 ? -EINVAL : 0;
-    default: return -EINVAL;
+    default:
+        return -EINVAL;
     }
 }
 
@@ -103,10 +116,14 @@ static int parse_one(struct bus_opts *o, int c, const char *arg)
 static int parse_opts(int argc, char **argv, struct bus_opts *o)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"brokers", required_argument, NULL, 'b'},
-        {"topic", required_argument, NULL, 't'},  {"group", required_argument, NULL, 'g'},
-        {"count", required_argument, NULL, 'n'},  {"timeout", required_argument, NULL, 'T'},
-        {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"brokers", required_argument, NULL, 'b'},
+        {"topic", required_argument, NULL, 't'},
+        {"group", required_argument, NULL, 'g'},
+        {"count", required_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -169,7 +186,8 @@ static int apply_opts(struct bus_opts *o, struct bus_config *cfg)
     }
     size_t n = cfg->n_properties + o->n_props;
     cfg->properties = xrealloc(cfg->properties, (n ? n : 1) * sizeof *cfg->properties);
-    memcpy(cfg->properties + cfg->n_properties, o->props, o->n_props * sizeof *o->props);
+    if (o->n_props) /* memcpy from NULL is undefined even for zero bytes */
+        memcpy(cfg->properties + cfg->n_properties, o->props, o->n_props * sizeof *o->props);
     cfg->n_properties = n;
     free(o->props);
     o->props = NULL;
@@ -363,7 +381,9 @@ static int run(struct bus_opts *o, bool publish)
     struct config conf;
     if (load_bus_config(o, &conf) < 0)
         return 2;
-    log_setup(o->verbose > 1 ? LOG_DEBUG : o->verbose ? LOG_INFO : LOG_WARN,
+    log_setup(o->verbose > 1 ? LOG_DEBUG
+              : o->verbose   ? LOG_INFO
+                             : LOG_WARN,
               o->config ? conf.log.format : LOG_FORMAT_TEXT);
     int rc = 2;
     if (apply_opts(o, &conf.bus) == 0) {

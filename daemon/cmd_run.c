@@ -148,8 +148,10 @@ static int load_config(struct daemon *d)
     if (rc < 0)
         return 2;
     if (d->role != ROLE_ALL && d->cfg.bus.transport == BUS_INPROC) {
-        fprintf(stderr, "farol run: --role %s needs bus.transport: kafka (the in-process bus "
-                        "does not leave this process)\n", stages_role_name(d->role));
+        fprintf(stderr,
+                "farol run: --role %s needs bus.transport: kafka (the in-process bus "
+                "does not leave this process)\n",
+                stages_role_name(d->role));
         config_deinit(&d->cfg);
         return 2;
     }
@@ -184,14 +186,13 @@ static void log_bus_stats(struct bus *bus)
     struct bus_stats st;
     char v[6][24];
     bus_get_stats(bus, &st);
-    uint64_t n[6] = {st.published, st.handled, st.retried, st.malformed, st.deadlettered,
-                     st.publish_refused};
+    uint64_t n[6] = {st.published, st.handled,      st.retried,
+                     st.malformed, st.deadlettered, st.publish_refused};
     for (int i = 0; i < 6; i++)
         snprintf(v[i], sizeof v[i], "%llu", (unsigned long long)n[i]);
     log_kv(LOG_INFO, "daemon",
-           (const char *const[]){"published", v[0], "handled", v[1], "retried", v[2],
-                                 "malformed", v[3], "deadlettered", v[4], "refused", v[5],
-                                 NULL},
+           (const char *const[]){"published", v[0], "handled", v[1], "retried", v[2], "malformed",
+                                 v[3], "deadlettered", v[4], "refused", v[5], NULL},
            "bus totals");
 }
 
@@ -228,8 +229,8 @@ int cmd_run(int argc, char **argv)
         snprintf(pid, sizeof pid, "%ld", (long)getpid());
         log_kv(LOG_INFO, "daemon",
                (const char *const[]){"role", stages_role_name(d.role), "transport",
-                                     d.cfg.bus.transport == BUS_KAFKA ? "kafka" : "inproc",
-                                     "pid", pid, NULL},
+                                     d.cfg.bus.transport == BUS_KAFKA ? "kafka" : "inproc", "pid",
+                                     pid, NULL},
                "ready");
         loop_run(d.loop);
         rc = d.status;

@@ -34,8 +34,7 @@ const char *stages_role_name(enum stage_role role)
 }
 
 struct stages *stages_new(enum stage_role role, struct loop *loop, struct bus *bus,
-                          struct store *store, const struct config *cfg, char *err,
-                          size_t errsz)
+                          struct store *store, const struct config *cfg, char *err, size_t errsz)
 {
     struct stages *st = xcalloc(1, sizeof *st);
     int all = role == ROLE_ALL;

@@ -18,8 +18,7 @@ int stages_role_parse(const char *s, enum stage_role *out);
 const char *stages_role_name(enum stage_role role);
 /* Start the stages of role, in pipeline order. NULL with a message in err on failure. */
 struct stages *stages_new(enum stage_role role, struct loop *loop, struct bus *bus,
-                          struct store *store, const struct config *cfg, char *err,
-                          size_t errsz);
+                          struct store *store, const struct config *cfg, char *err, size_t errsz);
 /* Stop every source of new work (pollers, trap listener); consumers keep draining. */
 void stages_stop_sources(struct stages *st);
 /* Free the stages, sinks first (NULL is fine). */

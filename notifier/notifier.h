@@ -13,7 +13,7 @@ struct config;
 /* Create the stage and subscribe it to its input topics. cfg is read here only.
  * Returns NULL with a message in err when it cannot start. */
 struct notifier *notifier_new(struct loop *loop, struct bus *bus, struct store *store,
-                    const struct config *cfg, char *err, unsigned long errsz);
+                              const struct config *cfg, char *err, unsigned long errsz);
 /* Stop producing new work (first step of a graceful drain); consumers keep running. */
 void notifier_stop_sources(struct notifier *st);
 /* Number of input events this stage has handled since it started. */

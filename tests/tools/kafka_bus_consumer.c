@@ -86,13 +86,26 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "b:t:g:o:r:X:")) != -1) {
         switch (opt) {
-        case 'b': cfg.brokers = xstrdup(optarg); break;
-        case 't': topic = optarg; break;
-        case 'g': group = optarg; break;
-        case 'o': out = optarg; break;
-        case 'r': st.rate = atol(optarg); break;
-        case 'X': add_prop(&cfg, optarg); break;
-        default: return 2;
+        case 'b':
+            cfg.brokers = xstrdup(optarg);
+            break;
+        case 't':
+            topic = optarg;
+            break;
+        case 'g':
+            group = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'r':
+            st.rate = atol(optarg);
+            break;
+        case 'X':
+            add_prop(&cfg, optarg);
+            break;
+        default:
+            return 2;
         }
     }
     enum bus_topic t;

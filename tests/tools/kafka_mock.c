@@ -149,15 +149,24 @@ int main(int argc, char **argv)
     int ntopics = 0;
     while ((opt = getopt(argc, argv, "b:r:t:o:c:h")) != -1) {
         switch (opt) {
-        case 'b': brokers = atoi(optarg); break;
-        case 'r': replicas = atoi(optarg); break;
+        case 'b':
+            brokers = atoi(optarg);
+            break;
+        case 'r':
+            replicas = atoi(optarg);
+            break;
         case 't':
             if (ntopics < 64)
                 topics[ntopics++] = optarg;
             break;
-        case 'o': out = optarg; break;
-        case 'c': fifo = optarg; break;
-        default: usage();
+        case 'o':
+            out = optarg;
+            break;
+        case 'c':
+            fifo = optarg;
+            break;
+        default:
+            usage();
         }
     }
     if (!out || brokers < 1 || replicas < 1 || replicas > brokers)

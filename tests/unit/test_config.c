@@ -52,8 +52,7 @@ static const struct {
       "m, h, d; e.g. 30s)"}},
     {"unknown_key.yaml",
      {"2:3: unknown key 'levle' (did you mean 'level'?)", "3:1: unknown key 'collector'"}},
-    {"missing_required.yaml",
-     {"3:1: bus.kafka.brokers is required when bus.transport is kafka"}},
+    {"missing_required.yaml", {"3:1: bus.kafka.brokers is required when bus.transport is kafka"}},
     {"bad_reference.yaml",
      {"2:18: redis.password_file: cannot read 'does-not-exist.txt': No such file or "
       "directory"}},
@@ -63,8 +62,7 @@ static const struct {
     {"multi_doc.yaml", {"3:1: only one YAML document is allowed"}},
     {"alias.yaml", {"5:14: YAML aliases (*addr) are not supported; write the value out"}},
     {"not_mapping.yaml", {"1:1: expected a mapping, got a sequence"}},
-    {"exclusive.yaml",
-     {"3:3: redis.password and redis.password_file are mutually exclusive"}},
+    {"exclusive.yaml", {"3:3: redis.password and redis.password_file are mutually exclusive"}},
     /* several errors in one file: all of them, in file order */
     {"many_errors.yaml",
      {"3:10: log.level: 'loud' is not one of: debug, info, warn, error",
@@ -275,8 +273,8 @@ void __wrap_free(void *p)
 START_TEST(failed_load_leaves_nothing_allocated)
 {
     static const struct config zero;
-    const char *files[] = {"many_errors.yaml", "syntax.yaml", "bad_reference.yaml",
-                           "alias.yaml", "duplicate_key.yaml", "no-such-file.yaml"};
+    const char *files[] = {"many_errors.yaml", "syntax.yaml",        "bad_reference.yaml",
+                           "alias.yaml",       "duplicate_key.yaml", "no-such-file.yaml"};
     int leftovers = 0;
     setenv("FAROL_TEST_REDIS_PASSWORD", "x", 1);
     long before = live_allocs;
@@ -339,8 +337,17 @@ START_TEST(durations_parse_and_format)
     ck_assert_int_eq(ms, 5405000);
     ck_assert_int_eq(scalar_parse_duration("0", &ms), 0);
     ck_assert_int_eq(ms, 0);
-    const char *bad_ones[] = {"", "10", "-1s", "1.5h", "5M", "s", "10 s", "3ms5", "1y",
-                              "9999999999999999999d", "106751991168d"};
+    const char *bad_ones[] = {"",
+                              "10",
+                              "-1s",
+                              "1.5h",
+                              "5M",
+                              "s",
+                              "10 s",
+                              "3ms5",
+                              "1y",
+                              "9999999999999999999d",
+                              "106751991168d"};
     for (size_t i = 0; i < sizeof bad_ones / sizeof bad_ones[0]; i++)
         ck_assert_msg(scalar_parse_duration(bad_ones[i], &ms) == -EINVAL, "%s", bad_ones[i]);
     char buf[32];
@@ -392,17 +399,17 @@ static const struct schema_field profile_fields[] = {
     {"interval", SCHEMA_DURATION, offsetof(struct profile, interval_ms), SCHEMA_DEFAULT,
      .def = 30000, .min = 1000, .max = 3600000},
     {0}};
-static const struct schema_section profile_section = {
-    .fields = profile_fields, .size = sizeof(struct profile), .defines = "profile",
-    .name_key = "name"};
+static const struct schema_section profile_section = {.fields = profile_fields,
+                                                      .size = sizeof(struct profile),
+                                                      .defines = "profile",
+                                                      .name_key = "name"};
 static const struct schema_field device_fields[] = {
     {"name", SCHEMA_STRING, offsetof(struct device, name), .flags = SCHEMA_REQUIRED},
-    {"profile", SCHEMA_STRING, offsetof(struct device, profile), SCHEMA_REQUIRED,
-     .ref = "profile"},
+    {"profile", SCHEMA_STRING, offsetof(struct device, profile), SCHEMA_REQUIRED, .ref = "profile"},
     {"enabled", SCHEMA_BOOL, offsetof(struct device, enabled), SCHEMA_DEFAULT, .def = 1},
     {0}};
-static const struct schema_section device_section = {
-    .fields = device_fields, .size = sizeof(struct device)};
+static const struct schema_section device_section = {.fields = device_fields,
+                                                     .size = sizeof(struct device)};
 static const struct schema_field inventory_fields[] = {
     {"profiles", SCHEMA_LIST, offsetof(struct inventory, profiles), 0, .sub = &profile_section,
      .count_offset = offsetof(struct inventory, n_profiles)},

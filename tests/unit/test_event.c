@@ -503,8 +503,7 @@ START_TEST(reject_duplicate_key)
 {
     char *s = encode_fixture(EVENT_ALARM, false);
     char *p = strstr(s, "\"data\":{") + 8;
-    char *dup = xmalloc(strlen(s) + 32);
-    sprintf(dup, "%.*s\"device\":\"x\",%s", (int)(p - s), s, p);
+    char *dup = xasprintf("%.*s\"device\":\"x\",%s", (int)(p - s), s, p);
     expect_reject(dup, strlen(dup), -EINVAL, "duplicate object key near '\"device\"'");
     free(dup);
     free(s);
