@@ -17,6 +17,7 @@
 #include "core/store.h"
 #include "core/xmalloc.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/check_run.h"
 
 #define PASSWORD "s3cret-Pw-42"
 
@@ -624,10 +625,7 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    SRunner *sr = srunner_create(store_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+    int failed = check_run(store_suite(), CK_FORK_GETENV) != 0;
     redis_server_rmtree(base_dir);
     return failed ? 1 : 0;
 }

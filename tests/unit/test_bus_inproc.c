@@ -7,6 +7,8 @@
 #include "core/bus.h"
 #include "core/loop.h"
 
+#include "tests/support/check_run.h"
+
 #define N 1000
 
 struct sink {
@@ -239,10 +241,5 @@ int main(void)
     tcase_add_test(tc, malformed_events_never_reach_the_stage);
     tcase_add_test(tc, publishing_from_a_handler_does_not_recurse);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s, CK_NOFORK);
 }

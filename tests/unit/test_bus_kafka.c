@@ -15,6 +15,8 @@
 #include "core/loop.h"
 #include "core/xmalloc.h"
 
+#include "tests/support/check_run.h"
+
 static rd_kafka_t *mock_rk;
 static rd_kafka_mock_cluster_t *mock;
 static struct loop *loop;
@@ -222,9 +224,5 @@ int main(void)
     tcase_add_test(tc, full_queue_refuses_with_enobufs);
     tcase_add_test(tc, retry_redelivers_same_message_in_order);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s, CK_FORK_GETENV);
 }

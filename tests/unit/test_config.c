@@ -11,6 +11,8 @@
 #include "config/schema.h"
 #include "config/yaml_tree.h"
 
+#include "tests/support/check_run.h"
+
 static char *fixture(const char *name)
 {
     const char *src = getenv("FAROL_SRCDIR");
@@ -508,9 +510,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(config_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(config_suite(), CK_FORK_GETENV);
 }

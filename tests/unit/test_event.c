@@ -11,6 +11,8 @@
 #include "core/event_json.h"
 #include "core/xmalloc.h"
 
+#include "tests/support/check_run.h"
+
 #define T0 1795468089123LL /* 2026-11-23T21:08:09.123Z */
 
 /* ---- fixtures: every field set, or only the required ones ---- */
@@ -741,9 +743,5 @@ static Suite *event_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(event_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(event_suite(), CK_FORK_GETENV);
 }

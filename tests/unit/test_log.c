@@ -6,6 +6,8 @@
 
 #include "core/log.h"
 
+#include "tests/support/check_run.h"
+
 /* Capture what the logger writes to stderr during fn. */
 static char *capture(void (*fn)(void))
 {
@@ -86,9 +88,5 @@ int main(void)
     tcase_add_test(tc, phone_numbers_are_masked);
     tcase_add_test(tc, levels_parse);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s, CK_FORK_GETENV);
 }

@@ -5,6 +5,8 @@
 
 #include "core/loop.h"
 
+#include "tests/support/check_run.h"
+
 struct counter {
     struct loop *loop;
     int n;
@@ -104,10 +106,5 @@ int main(void)
     tcase_add_test(tc, io_watcher_sees_readable_pipe);
     tcase_add_test(tc, signal_is_delivered_inside_the_loop);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s, CK_NOFORK);
 }
