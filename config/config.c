@@ -241,6 +241,8 @@ static const struct schema_field root_fields[] = {
     {"daemon", SCHEMA_MAP, offsetof(struct config, daemon), 0, .sub = &daemon_section},
     {"redis", SCHEMA_MAP, offsetof(struct config, redis), 0, .sub = &redis_section},
     {"bus", SCHEMA_MAP, offsetof(struct config, bus), 0, .sub = &bus_section},
+    {"collector", SCHEMA_MAP, offsetof(struct config, collector), 0,
+     .sub = &collector_config_section},
     {0}};
 static const struct schema_section root_section = {.fields = root_fields};
 

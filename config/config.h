@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/collector_config.h"
 #include "core/bus.h"
 #include "core/log.h"
 #include "core/store.h"
@@ -27,6 +28,7 @@ struct config {
     struct {
         int64_t drain_timeout_ms; /* how long SIGTERM waits for in-flight work */
     } daemon;
+    struct collector_config collector;
 };
 
 /* All problems found in one load, each "FILE:LINE:COL: message". Caller-owned. */

@@ -53,7 +53,7 @@ static const struct {
      {"2:18: daemon.drain_timeout: bad duration '10x' (expected a number with a unit: ms, s, "
       "m, h, d; e.g. 30s)"}},
     {"unknown_key.yaml",
-     {"2:3: unknown key 'levle' (did you mean 'level'?)", "3:1: unknown key 'collector'"}},
+     {"2:3: unknown key 'levle' (did you mean 'level'?)", "3:1: unknown key 'notifyer'"}},
     {"missing_required.yaml", {"3:1: bus.kafka.brokers is required when bus.transport is kafka"}},
     {"bad_reference.yaml",
      {"2:18: redis.password_file: cannot read 'does-not-exist.txt': No such file or "
@@ -65,6 +65,16 @@ static const struct {
     {"alias.yaml", {"5:14: YAML aliases (*addr) are not supported; write the value out"}},
     {"not_mapping.yaml", {"1:1: expected a mapping, got a sequence"}},
     {"exclusive.yaml", {"3:3: redis.password and redis.password_file are mutually exclusive"}},
+    {"collector_bad.yaml",
+     {"2:3: collector.icmp: timeout x (retries + 1) = 1200 ms does not fit in the interval of "
+      "1000 ms",
+      "9:13: duplicate device 'olt-sp-01' (first defined at line 7)",
+      "10:16: collector.devices[1].address: 'olt.example' is not a numeric IPv4 or IPv6 address",
+      "11:7: missing required key 'collector.devices[2].name'",
+      "12:13: collector.devices[2].icmp: expected true or false, got 'maybe'",
+      "13:13: collector.devices[3].name: 'sw 1': a device name is non-empty, without spaces, "
+      "'|' or '/'",
+      "15:7: unknown key 'profile'"}},
     /* several errors in one file: all of them, in file order */
     {"many_errors.yaml",
      {"3:10: log.level: 'loud' is not one of: debug, info, warn, error",
@@ -171,6 +181,28 @@ START_TEST(valid_file_gives_typed_values)
     ck_assert_str_eq(c.bus.properties[2].value, "lz4");
     config_deinit(&c);
     ck_assert_ptr_null(c.redis.address);
+    config_diag_deinit(&d);
+}
+END_TEST
+
+START_TEST(collector_section_gives_devices_and_icmp_defaults)
+{
+    struct config cfg;
+    struct config_diag d;
+    config_diag_init(&d);
+    ck_assert_int_eq(config_load(fixture("collector_ok.yaml"), &cfg, &d), 0);
+    ck_assert_int_eq(cfg.collector.icmp.interval_ms, 5000);
+    ck_assert_int_eq(cfg.collector.icmp.timeout_ms, 1000);
+    ck_assert_int_eq(cfg.collector.icmp.retries, 1);
+    ck_assert_int_eq(cfg.collector.icmp.down_after, 4);
+    ck_assert_int_eq(cfg.collector.icmp.up_after, 2);
+    ck_assert_uint_eq(cfg.collector.n_devices, 2);
+    ck_assert_str_eq(cfg.collector.devices[0].name, "olt-sp-01");
+    ck_assert_str_eq(cfg.collector.devices[0].address, "10.99.0.2");
+    ck_assert_int_eq(cfg.collector.devices[0].icmp, 1);
+    ck_assert_str_eq(cfg.collector.devices[1].address, "2001:db8::1");
+    ck_assert_int_eq(cfg.collector.devices[1].icmp, 0);
+    config_deinit(&cfg);
     config_diag_deinit(&d);
 }
 END_TEST
@@ -494,6 +526,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, unreadable_file_is_eacces);
     tcase_add_test(tc, valid_file_gives_typed_values);
     tcase_add_test(tc, empty_file_gives_defaults);
+    tcase_add_test(tc, collector_section_gives_devices_and_icmp_defaults);
     tcase_add_test(tc, example_file_is_valid);
     tcase_add_test(tc, password_file_first_line_is_the_password);
     tcase_add_test(tc, failed_load_leaves_nothing_allocated);
