@@ -17,14 +17,89 @@ struct icmp_config {
     int up_after;        /* consecutive answered rounds before it is up again */
 };
 
+struct profile_values {
+    int64_t *v; /* must stay first: the schema fills v and n as an integer list */
+    size_t n;
+};
+
+struct profile_links {
+    char *object; /* template, "{index}" replaced by the row index, e.g. "if:{index}" */
+    char *oper;   /* ifOperStatus column */
+    char *admin;  /* ifAdminStatus column (optional) */
+};
+
+struct profile_onus {
+    char *object;
+    char *status;                     /* status column */
+    struct profile_values online;     /* status values meaning online */
+    char *cause;                      /* last-down-cause column (optional) */
+    struct profile_values los;        /* cause values (status values without cause) */
+    struct profile_values dying_gasp; /* likewise */
+    char *rx_power;                   /* optical rx power column (optional) */
+    double rx_power_scale;            /* raw value times this is dBm */
+    int64_t rx_power_invalid;         /* raw value meaning "no reading" */
+    double low_rx_power;              /* dBm; a reading below raises low-rx-power */
+};
+
+struct profile_counters {
+    char *object;
+    char *rx, *tx;   /* octet counter columns */
+    int bits;        /* 32 or 64 */
+    int64_t max_bps; /* fastest plausible rate, for reset detection */
+};
+
+/* A rule is in use when its primary column (links.oper, onus.status, counters.rx) is set. */
+struct profile {
+    char *name;
+    char *uptime; /* sysUpTime OID (scalar, e.g. 1.3.6.1.2.1.1.3.0) or NULL */
+    struct profile_links links;
+    struct profile_onus onus;
+    struct profile_counters counters;
+};
+
+enum snmp_security { SNMP_NOAUTH_NOPRIV, SNMP_AUTH_NOPRIV, SNMP_AUTH_PRIV };
+enum snmp_auth { SNMP_AUTH_MD5, SNMP_AUTH_SHA, SNMP_AUTH_SHA256, SNMP_AUTH_SHA512 };
+enum snmp_priv { SNMP_PRIV_DES, SNMP_PRIV_AES, SNMP_PRIV_AES256 };
+
+/* Named SNMP credentials; many devices share one set. Secrets are never logged. */
+struct snmp_credentials_config {
+    char *name;
+    int version; /* 1, 2 (v2c) or 3 */
+    char *community;
+    char *user;
+    int security_level; /* enum snmp_security */
+    int auth_protocol;  /* enum snmp_auth */
+    char *auth_password;
+    int priv_protocol; /* enum snmp_priv */
+    char *priv_password;
+};
+
+/* How hard the collector may poll one device (OLT line cards crash when polled too hard). */
+struct snmp_poll_config {
+    int64_t interval_ms;
+    int64_t timeout_ms;
+    int retries;
+    int max_repetitions;
+    int max_in_flight;
+    int max_rate; /* requests per second per device */
+};
+
 struct device_config {
-    char *name;    /* unique; the `device` of its alarms and its topology binding */
-    char *address; /* numeric IPv4 or IPv6 address */
-    int icmp;      /* probe it with ICMP (default true) */
+    char *name;        /* unique; the `device` of its alarms and its topology binding */
+    char *address;     /* numeric IPv4 or IPv6 address */
+    int icmp;          /* probe it with ICMP (default true) */
+    char *profile;     /* poll profile name, NULL = no SNMP polling */
+    char *credentials; /* SNMP credentials name, required with a profile */
+    int snmp_port;
 };
 
 struct collector_config {
     struct icmp_config icmp;
+    struct snmp_poll_config snmp;
+    struct snmp_credentials_config *credentials;
+    size_t n_credentials;
+    struct profile *profiles;
+    size_t n_profiles;
     struct device_config *devices;
     size_t n_devices;
 };

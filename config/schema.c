@@ -90,7 +90,10 @@ void schema_init(const struct schema_section *sec, void *obj)
             continue;
         if (f->kind == SCHEMA_STRING)
             set_string(obj, f->offset, xstrdup(f->def_str));
-        else if (f->kind != SCHEMA_MAP && f->kind != SCHEMA_LIST && f->kind != SCHEMA_STRMAP)
+        else if (f->kind == SCHEMA_NUMBER)
+            memcpy(at_offset(obj, f->offset), &f->def_num, sizeof f->def_num);
+        else if (f->kind != SCHEMA_MAP && f->kind != SCHEMA_LIST && f->kind != SCHEMA_STRMAP &&
+                 f->kind != SCHEMA_INTS)
             set_int(f, obj, f->def);
     }
 }
@@ -105,6 +108,14 @@ static void free_strmap(void *obj, const struct schema_field *f)
     free(pairs);
     *(char ***)at_offset(obj, f->offset) = NULL;
     *count = 0;
+}
+
+static void free_ints(void *obj, const struct schema_field *f)
+{
+    int64_t **v = at_offset(obj, f->offset);
+    free(*v);
+    *v = NULL;
+    *(size_t *)at_offset(obj, f->count_offset) = 0;
 }
 
 static void free_list(void *obj, const struct schema_field *f)
@@ -133,6 +144,8 @@ void schema_free(const struct schema_section *sec, void *obj)
             free_list(obj, f);
         else if (f->kind == SCHEMA_STRMAP)
             free_strmap(obj, f);
+        else if (f->kind == SCHEMA_INTS)
+            free_ints(obj, f);
     }
 }
 
@@ -216,6 +229,54 @@ static void apply_number(struct schema_ctx *ctx, const struct schema_field *f, v
     }
 }
 
+static void apply_decimal(struct schema_ctx *ctx, const struct schema_field *f, void *obj,
+                          const struct yaml_tree *v, const char *path, const char *s)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (end == s || *end || errno || d != d) {
+        schema_error(ctx, v, "%s: expected a number, got '%s'", path, s);
+    } else if (d < (double)f->min || d > (double)f->max) {
+        schema_error(ctx, v, "%s: %s is out of range %lld..%lld", path, s, (long long)f->min,
+                     (long long)f->max);
+    } else {
+        memcpy(at_offset(obj, f->offset), &d, sizeof d);
+    }
+}
+
+/* A sequence of integers, each checked against the field's range where it stands. */
+static void apply_ints(struct schema_ctx *ctx, const struct schema_field *f, void *obj,
+                       const struct yaml_tree *v, const char *path)
+{
+    if (yaml_tree_is_null(v))
+        return;
+    if (v->type != YAML_TREE_SEQ) {
+        schema_error(ctx, v, "%s: expected a sequence of integers, got %s", path,
+                     yaml_tree_kind(v));
+        return;
+    }
+    free_ints(obj, f);
+    int64_t *vals = xcalloc(v->n, sizeof *vals);
+    size_t n = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        char *ipath = xasprintf("%s[%zu]", path, i);
+        char *s = scalar_text(ctx, v->items[i], ipath, "an integer");
+        int64_t x;
+        if (s && scalar_parse_int(s, &x) < 0)
+            schema_error(ctx, v->items[i], "%s: expected an integer, got '%s'", ipath, s);
+        else if (s && (x < f->min || x > f->max))
+            schema_error(ctx, v->items[i], "%s: %s is out of range %lld..%lld", ipath, s,
+                         (long long)f->min, (long long)f->max);
+        else if (s)
+            vals[n++] = x;
+        free(s);
+        free(ipath);
+    }
+    *(int64_t **)at_offset(obj, f->offset) = vals;
+    *(size_t *)at_offset(obj, f->count_offset) = n;
+}
+
 static void apply_enum(struct schema_ctx *ctx, const struct schema_field *f, void *obj,
                        const struct yaml_tree *v, const char *path, const char *s)
 {
@@ -244,7 +305,7 @@ static void apply_scalar(struct schema_ctx *ctx, const struct schema_field *f, v
     static const char *const want[] = {
         [SCHEMA_STRING] = "a string",     [SCHEMA_INT] = "an integer",
         [SCHEMA_DURATION] = "a duration", [SCHEMA_BOOL] = "true or false",
-        [SCHEMA_ENUM] = "a name",
+        [SCHEMA_ENUM] = "a name",         [SCHEMA_NUMBER] = "a number",
     };
     char *s = scalar_text(ctx, v, path, want[f->kind]);
     if (!s)
@@ -255,6 +316,8 @@ static void apply_scalar(struct schema_ctx *ctx, const struct schema_field *f, v
     }
     if (f->kind == SCHEMA_INT || f->kind == SCHEMA_DURATION)
         apply_number(ctx, f, obj, v, path, s);
+    else if (f->kind == SCHEMA_NUMBER)
+        apply_decimal(ctx, f, obj, v, path, s);
     else if (f->kind == SCHEMA_ENUM)
         apply_enum(ctx, f, obj, v, path, s);
     else if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)
@@ -346,6 +409,8 @@ static void apply_field(struct schema_ctx *ctx, const struct schema_field *f, vo
         apply_list(ctx, f, obj, v, path);
     } else if (f->kind == SCHEMA_STRMAP) {
         apply_strmap(ctx, f, obj, v, path);
+    } else if (f->kind == SCHEMA_INTS) {
+        apply_ints(ctx, f, obj, v, path);
     } else {
         apply_scalar(ctx, f, obj, v, path);
     }

@@ -26,6 +26,9 @@ enum schema_kind {
                       * count_offset */
     SCHEMA_STRMAP,   /* mapping of string -> scalar text -> array of { char *key; char *value; }
                       * at offset, size_t count at count_offset */
+    SCHEMA_INTS,     /* sequence of integers in [min, max] -> int64_t array at offset, size_t
+                      * count at count_offset */
+    SCHEMA_NUMBER,   /* decimal number in [min, max] -> double (default: def_num) */
 };
 
 #define SCHEMA_REQUIRED 0x1u /* a missing key is an error */
@@ -68,6 +71,7 @@ struct schema_field {
     int64_t min, max;                 /* INT, DURATION */
     int64_t def;                      /* INT, DURATION, ENUM, BOOL with SCHEMA_DEFAULT */
     const char *def_str;              /* STRING with SCHEMA_DEFAULT */
+    double def_num;                   /* NUMBER with SCHEMA_DEFAULT */
     const struct schema_enum *enums;  /* ENUM: ends with a NULL name */
     const struct schema_section *sub; /* MAP, LIST */
     size_t count_offset;              /* LIST, STRMAP */

@@ -38,7 +38,7 @@ static struct config_diag load_bad(const char *name, int want_rc)
 
 static const struct {
     const char *file;
-    const char *msgs[10]; /* "LINE:COL: message", NULL-terminated */
+    const char *msgs[16]; /* "LINE:COL: message", NULL-terminated */
 } bad[] = {
     {"syntax.yaml",
      {"4:6: syntax error: did not find expected ',' or ']' (while parsing a flow sequence)"}},
@@ -72,9 +72,16 @@ static const struct {
       "10:16: collector.devices[1].address: 'olt.example' is not a numeric IPv4 or IPv6 address",
       "11:7: missing required key 'collector.devices[2].name'",
       "12:13: collector.devices[2].icmp: expected true or false, got 'maybe'",
+      "13:7: collector.devices[3]: a device with a profile needs credentials",
       "13:13: collector.devices[3].name: 'sw 1': a device name is non-empty, without spaces, "
       "'|' or '/'",
-      "15:7: unknown key 'profile'"}},
+      "15:16: collector.devices[3].profile: unknown profile 'huawei'",
+      "17:7: collector.credentials[0]: authPriv needs a priv_password",
+      "23:7: collector.profiles[0].onus: list the status values that mean online",
+      "25:18: collector.profiles[0].onus.los[1]: expected an integer, got 'x'",
+      "27:15: collector.profiles[1].uptime: 'sysUpTime.0' is not a numeric OID (e.g. "
+      "1.3.6.1.2.1.1.3.0); MIB names are not loaded",
+      "30:15: collector.profiles[1].counters.bits: 16 is out of range 32..64"}},
     /* several errors in one file: all of them, in file order */
     {"many_errors.yaml",
      {"3:10: log.level: 'loud' is not one of: debug, info, warn, error",
@@ -94,7 +101,7 @@ START_TEST(bad_config_reports_exact_positions)
     unsetenv("FAROL_TEST_UNSET_VAR");
     struct config_diag d = load_bad(bad[_i].file, -EINVAL);
     size_t n = 0;
-    while (n < 10 && bad[_i].msgs[n])
+    while (n < 16 && bad[_i].msgs[n])
         n++;
     for (size_t i = 0; d.n != n && i < d.n; i++)
         fprintf(stderr, "%s: got %s\n", bad[_i].file, d.msgs[i]);
@@ -412,7 +419,7 @@ END_TEST
 
 /* ---- the generic machinery later sections rely on: lists, references, bools ---- */
 
-struct profile {
+struct test_profile {
     char *name;
     int64_t interval_ms;
 };
@@ -422,19 +429,19 @@ struct device {
     int enabled;
 };
 struct inventory {
-    struct profile *profiles;
+    struct test_profile *profiles;
     size_t n_profiles;
     struct device *devices;
     size_t n_devices;
 };
 
 static const struct schema_field profile_fields[] = {
-    {"name", SCHEMA_STRING, offsetof(struct profile, name), .flags = SCHEMA_REQUIRED},
-    {"interval", SCHEMA_DURATION, offsetof(struct profile, interval_ms), SCHEMA_DEFAULT,
+    {"name", SCHEMA_STRING, offsetof(struct test_profile, name), .flags = SCHEMA_REQUIRED},
+    {"interval", SCHEMA_DURATION, offsetof(struct test_profile, interval_ms), SCHEMA_DEFAULT,
      .def = 30000, .min = 1000, .max = 3600000},
     {0}};
 static const struct schema_section profile_section = {.fields = profile_fields,
-                                                      .size = sizeof(struct profile),
+                                                      .size = sizeof(struct test_profile),
                                                       .defines = "profile",
                                                       .name_key = "name"};
 static const struct schema_field device_fields[] = {
