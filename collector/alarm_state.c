@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/bus.h"
+#include "core/bus_outbox.h"
 #include "core/event_json.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -18,7 +19,6 @@
 #include "core/strmap.h"
 #include "core/xmalloc.h"
 
-#define RETRY_MS 50
 #define SCAN_COUNT "500"
 
 static const char raise_lua[] = "redis.call('hset', KEYS[1], ARGV[1], ARGV[2]) "
@@ -62,10 +62,7 @@ struct alarm_state {
     size_t n_ops;
     struct held *held;
     size_t n_held;
-    char **queue; /* encoded events the bus refused, oldest first */
-    char **queue_keys;
-    size_t q_head, q_len, q_cap;
-    struct loop_timer *retry;
+    struct bus_outbox *out;
     size_t loads; /* HGETALLs outstanding during the initial load */
 };
 
@@ -124,56 +121,6 @@ static void op_done(struct op *o)
     free(o);
 }
 
-/* ---- publishing, with a FIFO for back-pressure ---- */
-
-static void queue_push(struct alarm_state *st, char *payload, char *key)
-{
-    if (st->q_len == st->q_cap) {
-        size_t ncap = st->q_cap ? st->q_cap * 2 : 64;
-        char **q = xcalloc(ncap, sizeof *q), **k = xcalloc(ncap, sizeof *k);
-        for (size_t i = 0; i < st->q_len; i++) {
-            q[i] = st->queue[(st->q_head + i) % st->q_cap];
-            k[i] = st->queue_keys[(st->q_head + i) % st->q_cap];
-        }
-        free(st->queue);
-        free(st->queue_keys);
-        st->queue = q;
-        st->queue_keys = k;
-        st->q_cap = ncap;
-        st->q_head = 0;
-    }
-    size_t i = (st->q_head + st->q_len++) % st->q_cap;
-    st->queue[i] = payload;
-    st->queue_keys[i] = key;
-}
-
-static void flush_queue(void *arg)
-{
-    struct alarm_state *st = arg;
-    while (st->q_len) {
-        char *p = st->queue[st->q_head], *k = st->queue_keys[st->q_head];
-        int rc = bus_publish(st->bus, BUS_ALARMS, k, p, strlen(p));
-        if (rc == -ENOBUFS) {
-            loop_timer_start(st->retry, RETRY_MS, 0);
-            return;
-        }
-        if (rc < 0)
-            log_error("collector", "alarm dropped by the bus: %s", strerror(-rc));
-        free(p);
-        free(k);
-        st->q_head = (st->q_head + 1) % st->q_cap;
-        st->q_len--;
-    }
-}
-
-/* Takes ownership of payload and key. */
-static void publish(struct alarm_state *st, char *payload, char *key)
-{
-    queue_push(st, payload, key);
-    if (st->q_len == 1)
-        flush_queue(st);
-}
-
 /* ---- changes ---- */
 
 static char *encode_alarm(const struct alarm_report *r, const struct active *a, int raise)
@@ -226,8 +173,8 @@ static void write_done(void *arg, struct redisReply *reply, int err)
             st->dirty = 1;
         }
         if (o->payload) {
-            publish(st, o->payload, o->key);
-            o->payload = o->key = NULL;
+            bus_outbox_publish(st->out, BUS_ALARMS, o->key, o->payload);
+            o->payload = NULL;
         }
     }
     op_done(o);
@@ -450,7 +397,7 @@ struct alarm_state *alarm_state_new(struct loop *loop, struct bus *bus, struct s
     st->bus = bus;
     st->store = store;
     st->active = strmap_new();
-    st->retry = loop_timer_new(loop, flush_queue, st);
+    st->out = bus_outbox_new(loop, bus);
     store_watch(store, on_store_state, st);
     load_scan(st, "0");
     return st;
@@ -476,7 +423,7 @@ size_t alarm_state_active(const struct alarm_state *st)
 
 size_t alarm_state_pending(const struct alarm_state *st)
 {
-    return st->q_len + st->n_ops;
+    return bus_outbox_pending(st->out) + st->n_ops;
 }
 
 void alarm_state_free(struct alarm_state *st)
@@ -487,13 +434,7 @@ void alarm_state_free(struct alarm_state *st)
         o->st = NULL; /* their callbacks still come, and only free them */
     store_unwatch(st->store, on_store_state, st);
     release_held(st, 0);
-    for (size_t i = 0; i < st->q_len; i++) {
-        free(st->queue[(st->q_head + i) % st->q_cap]);
-        free(st->queue_keys[(st->q_head + i) % st->q_cap]);
-    }
-    free(st->queue);
-    free(st->queue_keys);
-    loop_timer_free(st->retry);
+    bus_outbox_free(st->out);
     strmap_free(st->active, active_free);
     free(st);
 }
