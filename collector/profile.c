@@ -198,7 +198,7 @@ static void eval_counters(const struct profile_counters *p, const struct profile
             b ? counter_update(&cp->tx, b->u, p->bits, r->at_ms, up, (uint64_t)p->max_bps, &dtx)
               : orx;
         if (carries_delta(orx) && carries_delta(otx) && e->sink->usage)
-            e->sink->usage(e->sink->arg, obj, drx, dtx, interval);
+            e->sink->usage(e->sink->arg, e->device, obj, drx, dtx, interval);
     }
 }
 

@@ -46,7 +46,8 @@ struct profile_readings {
 
 struct profile_sink {
     void (*alarm)(void *arg, const struct alarm_report *r);
-    void (*usage)(void *arg, const char *object, uint64_t rx, uint64_t tx, int64_t interval_ms);
+    void (*usage)(void *arg, const char *device, const char *object, uint64_t rx, uint64_t tx,
+                  int64_t interval_ms);
     void *arg;
 };
 

@@ -46,9 +46,11 @@ static void on_alarm(void *arg, const struct alarm_report *r)
     s->value[i] = r->has_value ? r->value : 0;
 }
 
-static void on_usage(void *arg, const char *obj, uint64_t rx, uint64_t tx, int64_t interval)
+static void on_usage(void *arg, const char *device, const char *obj, uint64_t rx, uint64_t tx,
+                     int64_t interval)
 {
     struct seen *s = arg;
+    ck_assert_str_eq(device, "olt-1");
     ck_assert_int_gt(interval, 0);
     snprintf(s->usage_obj[s->n_usage], sizeof s->usage_obj[0], "%s", obj);
     s->rx[s->n_usage] = rx;
