@@ -106,6 +106,9 @@ static void finish(struct poll *pl)
         log_kv(LOG_WARN, "collector", (const char *const[]){"device", d->name, NULL},
                "SNMP poll failed: %s", pl->msg);
     }
+    log_kv(LOG_DEBUG, "collector",
+           (const char *const[]){"device", d->name, "status", pl->status ? "failed" : "ok", NULL},
+           "SNMP poll done");
     if (d->p->done_fn)
         d->p->done_fn(d->p->done_arg, d->name, pl->status, pl->msg);
     poll_free(pl);

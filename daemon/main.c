@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "daemon/cmd_bus.h"
+#include "daemon/cmd_ping.h"
+#include "daemon/cmd_snmp.h"
 #include "daemon/commands.h"
 
 struct command {
@@ -15,6 +17,8 @@ static const struct command commands[] = {
     {"run", cmd_run, "run the daemon: all stages, or one role per process"},
     {"check-config", cmd_check_config, "validate a configuration file, listing every problem"},
     {"bus", cmd_bus, "publish events to or consume events from the Kafka bus"},
+    {"ping", cmd_ping, "probe targets with ICMP echo and report like fping"},
+    {"snmp", cmd_snmp, "read OIDs from many SNMP agents at once (get, walk)"},
 };
 
 static void usage(FILE *f)

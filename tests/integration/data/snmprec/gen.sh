@@ -38,7 +38,7 @@ interfaces() {
     system olt-hw-01 "Huawei MA5800 GPON OLT" 12960000
     awk 'function state(p, o) {
             if (p == 3) return "2 2"                 # status, cause: LOSi (fiber cut)
-            if (p == 7 && o <= 10) return "2 13"     # dying-gasp
+            if (p == 7 && o >= 1 && o <= 10) return "2 13"  # dying-gasp
             if (p == 9 && o == 5) return "2 9"       # down after a reset
             return "1 0" }
         BEGIN {
