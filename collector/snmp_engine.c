@@ -11,9 +11,6 @@
 
 #include "collector/snmp_engine_impl.h"
 #include <net-snmp/library/large_fd_set.h>
-/* syslog.h (pulled in by net-snmp) defines these; farol's logger has its own */
-#undef LOG_DEBUG
-#undef LOG_INFO
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"

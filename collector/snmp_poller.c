@@ -103,10 +103,10 @@ static void finish(struct poll *pl)
                                      .at_ms = now};
         profile_evaluate(d->profile, d->name, &r, d->mem, &d->p->sink);
     } else {
-        log_kv(LOG_WARN, "collector", (const char *const[]){"device", d->name, NULL},
+        log_kv(LOG_LEVEL_WARN, "collector", (const char *const[]){"device", d->name, NULL},
                "SNMP poll failed: %s", pl->msg);
     }
-    log_kv(LOG_DEBUG, "collector",
+    log_kv(LOG_LEVEL_DEBUG, "collector",
            (const char *const[]){"device", d->name, "status", pl->status ? "failed" : "ok", NULL},
            "SNMP poll done");
     if (d->p->done_fn)

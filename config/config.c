@@ -152,15 +152,18 @@ static void bus_validate(struct schema_ctx *ctx, void *obj, const struct schema_
 
 /* ---- tables ---- */
 
-static const struct schema_enum log_levels[] = {
-    {"debug", LOG_DEBUG}, {"info", LOG_INFO}, {"warn", LOG_WARN}, {"error", LOG_ERROR}, {0}};
+static const struct schema_enum log_levels[] = {{"debug", LOG_LEVEL_DEBUG},
+                                                {"info", LOG_LEVEL_INFO},
+                                                {"warn", LOG_LEVEL_WARN},
+                                                {"error", LOG_LEVEL_ERROR},
+                                                {0}};
 static const struct schema_enum log_formats[] = {
     {"text", LOG_FORMAT_TEXT}, {"json", LOG_FORMAT_JSON}, {0}};
 static const struct schema_enum transports[] = {{"inproc", BUS_INPROC}, {"kafka", BUS_KAFKA}, {0}};
 
 #define LOGF(m) (offsetof(struct config, log.m) - offsetof(struct config, log))
 static const struct schema_field log_fields[] = {
-    {"level", SCHEMA_ENUM, LOGF(level), SCHEMA_DEFAULT, .def = LOG_INFO, .enums = log_levels},
+    {"level", SCHEMA_ENUM, LOGF(level), SCHEMA_DEFAULT, .def = LOG_LEVEL_INFO, .enums = log_levels},
     {"format", SCHEMA_ENUM, LOGF(format), SCHEMA_DEFAULT, .def = LOG_FORMAT_TEXT,
      .enums = log_formats},
     {0}};

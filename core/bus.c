@@ -187,7 +187,7 @@ static char *deadletter_record(struct bus *bus, const struct bus_msg *msg, const
  * (dead-lettered), BUS_RETRY when even the dead-letter topic refused it. */
 static int deadletter(struct bus *bus, const struct bus_msg *msg, const char *reason)
 {
-    log_kv(LOG_WARN, "bus",
+    log_kv(LOG_LEVEL_WARN, "bus",
            (const char *const[]){"topic", bus_topic_id(msg->topic), "reason", reason, NULL},
            "dead-lettering message at offset %lld", (long long)msg->offset);
     if (msg->topic == BUS_DEADLETTER)

@@ -72,7 +72,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         return;
     const char *fields[] = {"topic", rd_kafka_topic_name(m->rkt), "error",
                             rd_kafka_err2name(m->err), NULL};
-    log_kv(LOG_ERROR, SUBSYS, fields, "message not delivered: %s", rd_kafka_err2str(m->err));
+    log_kv(LOG_LEVEL_ERROR, SUBSYS, fields, "message not delivered: %s", rd_kafka_err2str(m->err));
 }
 
 static int producer_start(struct bus_kafka *bk, char *err, size_t errsz)
@@ -122,7 +122,7 @@ static int kafka_publish(void *impl, enum bus_topic topic, const char *key, cons
         return -ENOBUFS;
     }
     const char *fields[] = {"topic", bk->names[topic], "error", rd_kafka_err2name(e), NULL};
-    log_kv(LOG_WARN, SUBSYS, fields, "produce refused: %s", rd_kafka_err2str(e));
+    log_kv(LOG_LEVEL_WARN, SUBSYS, fields, "produce refused: %s", rd_kafka_err2str(e));
     return e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ? -EMSGSIZE : -EIO;
 }
 
@@ -179,12 +179,12 @@ static int check_consumer_conf(struct bus_kafka *bk, char *err, size_t errsz)
 static void log_started(const struct bus_kafka *bk)
 {
     const char *fields[] = {"brokers", bk->brokers, "group_prefix", bk->group_prefix, NULL};
-    log_kv(LOG_INFO, SUBSYS, fields, "kafka transport ready");
-    for (size_t i = 0; i < bk->n_props && log_enabled(LOG_DEBUG); i++) {
+    log_kv(LOG_LEVEL_INFO, SUBSYS, fields, "kafka transport ready");
+    for (size_t i = 0; i < bk->n_props && log_enabled(LOG_LEVEL_DEBUG); i++) {
         const char *k = bk->props[i].key;
         const char *v = bus_kafka_conf_is_secret(k) ? "(withheld)" : bk->props[i].value;
         const char *pf[] = {"name", k, "value", v, NULL};
-        log_kv(LOG_DEBUG, SUBSYS, pf, "kafka property");
+        log_kv(LOG_LEVEL_DEBUG, SUBSYS, pf, "kafka property");
     }
 }
 
@@ -242,7 +242,7 @@ static void producer_close(struct bus_kafka *bk)
         char n[32];
         snprintf(n, sizeof n, "%d", left);
         const char *fields[] = {"unacknowledged", n, NULL};
-        log_kv(LOG_ERROR, SUBSYS, fields, "flush timed out; unacknowledged messages dropped");
+        log_kv(LOG_LEVEL_ERROR, SUBSYS, fields, "flush timed out; unacknowledged messages dropped");
     }
     bus_kafka_wake_free(bk->pwake);
     for (int t = 0; t < BUS_TOPIC_COUNT; t++)

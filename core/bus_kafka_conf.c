@@ -71,10 +71,10 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 {
     /* syslog levels: 7 debug, 5-6 notice/info, below that warnings and errors; librdkafka
      * recovers from those on its own, so they are never more than a warning here */
-    enum log_level lv = level >= 7 ? LOG_DEBUG : level >= 5 ? LOG_INFO : LOG_WARN;
+    enum log_level lv = level >= 7 ? LOG_LEVEL_DEBUG : level >= 5 ? LOG_LEVEL_INFO : LOG_LEVEL_WARN;
     /* properties go to producer and consumers alike; each ignores the other's, as expected */
     if (strstr(buf, "will be ignored by this"))
-        lv = LOG_DEBUG;
+        lv = LOG_LEVEL_DEBUG;
     if (!log_enabled(lv))
         return;
     const char *fields[] = {"client", rd_kafka_name(rk), "facility", fac, NULL};
@@ -92,11 +92,11 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     char why[256];
     if (err == RD_KAFKA_RESP_ERR__FATAL &&
         rd_kafka_fatal_error(rk, why, sizeof why) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        log_kv(LOG_ERROR, SUBSYS, fields, "fatal client error: %s", why);
+        log_kv(LOG_LEVEL_ERROR, SUBSYS, fields, "fatal client error: %s", why);
         return;
     }
     /* transport errors, all brokers down, ...: librdkafka keeps retrying on its own */
-    log_kv(LOG_WARN, SUBSYS, fields, "%s", reason);
+    log_kv(LOG_LEVEL_WARN, SUBSYS, fields, "%s", reason);
 }
 
 static int set_common(const struct bus_kafka *bk, rd_kafka_conf_t *conf, char *err, size_t errsz)

@@ -191,9 +191,9 @@ static void on_consumer_error(struct bus_kafka_consumer *c, rd_kafka_message_t *
     const char *fields[] = {"group", c->group, "topic", topic, "error", rd_kafka_err2name(m->err),
                             NULL};
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-        log_kv(LOG_DEBUG, SUBSYS, fields, "end of partition %d", (int)m->partition);
+        log_kv(LOG_LEVEL_DEBUG, SUBSYS, fields, "end of partition %d", (int)m->partition);
     else
-        log_kv(LOG_WARN, SUBSYS, fields, "consumer: %s", rd_kafka_message_errstr(m));
+        log_kv(LOG_LEVEL_WARN, SUBSYS, fields, "consumer: %s", rd_kafka_message_errstr(m));
 }
 
 static void on_message(struct bus_kafka_consumer *c, rd_kafka_message_t *m)
@@ -238,7 +238,7 @@ static void log_partitions(struct bus_kafka_consumer *c, const char *what,
         used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s[%d]", i ? " " : "",
                                  parts->elems[i].topic, (int)parts->elems[i].partition);
     const char *fields[] = {"group", c->group, "partitions", buf, NULL};
-    log_kv(LOG_INFO, SUBSYS, fields, "%s", what);
+    log_kv(LOG_LEVEL_INFO, SUBSYS, fields, "%s", what);
 }
 
 static void on_assign(struct bus_kafka_consumer *c, rd_kafka_topic_partition_list_t *parts,

@@ -7,7 +7,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-static enum log_level min_level = LOG_INFO;
+static enum log_level min_level = LOG_LEVEL_INFO;
 static enum log_format line_format = LOG_FORMAT_TEXT;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};

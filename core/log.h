@@ -1,12 +1,13 @@
 /* log: the one logger. Every line carries a level and a subsystem tag and is written either as
  * text ("ts level subsys message key=value ...") or as one JSON object per line.
- * Secrets never reach it; phone numbers go through log_mask_phone() first. */
+ * Secrets never reach it; phone numbers go through log_mask_phone() first.
+ * Levels are LOG_LEVEL_*: <syslog.h> (pulled in by net-snmp) owns LOG_DEBUG and friends. */
 #ifndef FAROL_LOG_H
 #define FAROL_LOG_H
 
 #include <stddef.h>
 
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 /* Set the minimum level and the line format; safe to call again on reload. */
@@ -23,9 +24,9 @@ void log_kv(enum log_level level, const char *subsys, const char *const *fields,
  * "+5511987654321" -> "+55*********21". Writes into buf (always NUL-terminated). */
 const char *log_mask_phone(const char *phone, char *buf, size_t bufsz);
 
-#define log_debug(sub, ...) log_kv(LOG_DEBUG, sub, NULL, __VA_ARGS__)
-#define log_info(sub, ...) log_kv(LOG_INFO, sub, NULL, __VA_ARGS__)
-#define log_warn(sub, ...) log_kv(LOG_WARN, sub, NULL, __VA_ARGS__)
-#define log_error(sub, ...) log_kv(LOG_ERROR, sub, NULL, __VA_ARGS__)
+#define log_debug(sub, ...) log_kv(LOG_LEVEL_DEBUG, sub, NULL, __VA_ARGS__)
+#define log_info(sub, ...) log_kv(LOG_LEVEL_INFO, sub, NULL, __VA_ARGS__)
+#define log_warn(sub, ...) log_kv(LOG_LEVEL_WARN, sub, NULL, __VA_ARGS__)
+#define log_error(sub, ...) log_kv(LOG_LEVEL_ERROR, sub, NULL, __VA_ARGS__)
 
 #endif

@@ -223,7 +223,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     int err = 0;
     if (!reply) {
         if (s->ac == ac)
-            conn_lost(s, s->state == CONN_READY ? -ECONNRESET : -ENOTCONN, ctx_error(ac), LOG_WARN);
+            conn_lost(s, s->state == CONN_READY ? -ECONNRESET : -ENOTCONN, ctx_error(ac),
+                      LOG_LEVEL_WARN);
         err = s->dying_err;
     }
     q->cb(q->arg, reply, err);
@@ -234,7 +235,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
 {
     struct store *s = ac->data;
     if (status != REDIS_OK && s->ac == ac)
-        conn_lost(s, -ENOTCONN, ctx_error(ac), LOG_WARN);
+        conn_lost(s, -ENOTCONN, ctx_error(ac), LOG_LEVEL_WARN);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -242,7 +243,8 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     (void)status;
     struct store *s = ac->data;
     if (s->ac == ac)
-        conn_lost(s, s->state == CONN_READY ? -ECONNRESET : -ENOTCONN, ctx_error(ac), LOG_WARN);
+        conn_lost(s, s->state == CONN_READY ? -ECONNRESET : -ENOTCONN, ctx_error(ac),
+                  LOG_LEVEL_WARN);
 }
 
 static void arm_watchdog(struct store *s)
@@ -287,7 +289,7 @@ static int handshake_ok(struct store *s, const redisReply *r, int err, const cha
     char msg[160], why[200];
     store_scrub(r->str, s->cfg.password, msg, sizeof msg);
     snprintf(why, sizeof why, "%s rejected by the server: %s", what, msg);
-    kill_conn(s, -ENOTCONN, why, LOG_ERROR);
+    kill_conn(s, -ENOTCONN, why, LOG_LEVEL_ERROR);
     return 0;
 }
 
@@ -334,7 +336,7 @@ static void start_connect(void *arg)
 {
     struct store *s = arg;
     if (!s->addr_ok) {
-        note_failure(s, LOG_ERROR, "invalid address");
+        note_failure(s, LOG_LEVEL_ERROR, "invalid address");
         schedule_retry(s);
         return;
     }
@@ -346,7 +348,7 @@ static void start_connect(void *arg)
         char why[160];
         snprintf(why, sizeof why, "%s", ctx_error(ac));
         redisAsyncFree(ac);
-        note_failure(s, LOG_WARN, why);
+        note_failure(s, LOG_LEVEL_WARN, why);
         schedule_retry(s);
         return;
     }
@@ -368,7 +370,7 @@ static void connect_timed_out(void *arg)
     char why[96];
     snprintf(why, sizeof why, "no answer within the connect timeout (%lld ms)",
              (long long)s->cfg.connect_timeout_ms);
-    kill_conn(s, -ENOTCONN, why, LOG_WARN);
+    kill_conn(s, -ENOTCONN, why, LOG_LEVEL_WARN);
 }
 
 /* An overdue reply may only mean that this process was too busy to look (libev runs expired
@@ -410,7 +412,7 @@ static void watchdog_fired(void *arg)
     char why[96];
     snprintf(why, sizeof why, "no reply for %lld ms, connection considered hung",
              (long long)(now - since));
-    kill_conn(s, -ETIMEDOUT, why, LOG_WARN);
+    kill_conn(s, -ETIMEDOUT, why, LOG_LEVEL_WARN);
 }
 
 struct store *store_new(struct loop *loop, const struct store_config *cfg)
@@ -439,7 +441,7 @@ void store_free(struct store *s)
         return;
     s->closing = 1;
     if (s->ac)
-        kill_conn(s, -ECANCELED, "closing", LOG_DEBUG);
+        kill_conn(s, -ECANCELED, "closing", LOG_LEVEL_DEBUG);
     while (s->failed.head)
         deliver_failed(s);
     loop_timer_free(s->connect_timer);

@@ -19,7 +19,7 @@ static int on_event(void *arg, const struct event *ev, const struct bus_msg *msg
     c->handled++;
     if (ev->type == EVENT_ALARM) {
         const struct alarm *a = &ev->u.alarm;
-        log_kv(LOG_INFO, "correlator",
+        log_kv(LOG_LEVEL_INFO, "correlator",
                (const char *const[]){"id", a->id, "device", a->device, "object", a->object, "kind",
                                      a->kind, NULL},
                "alarm %s", alarm_action_name(a->action));

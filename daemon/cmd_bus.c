@@ -381,9 +381,9 @@ static int run(struct bus_opts *o, bool publish)
     struct config conf;
     if (load_bus_config(o, &conf) < 0)
         return 2;
-    log_setup(o->verbose > 1 ? LOG_DEBUG
-              : o->verbose   ? LOG_INFO
-                             : LOG_WARN,
+    log_setup(o->verbose > 1 ? LOG_LEVEL_DEBUG
+              : o->verbose   ? LOG_LEVEL_INFO
+                             : LOG_LEVEL_WARN,
               o->config ? conf.log.format : LOG_FORMAT_TEXT);
     int rc = 2;
     if (apply_opts(o, &conf.bus) == 0) {

@@ -190,7 +190,7 @@ static void log_bus_stats(struct bus *bus)
                      st.malformed, st.deadlettered, st.publish_refused};
     for (int i = 0; i < 6; i++)
         snprintf(v[i], sizeof v[i], "%llu", (unsigned long long)n[i]);
-    log_kv(LOG_INFO, "daemon",
+    log_kv(LOG_LEVEL_INFO, "daemon",
            (const char *const[]){"published", v[0], "handled", v[1], "retried", v[2], "malformed",
                                  v[3], "deadlettered", v[4], "refused", v[5], NULL},
            "bus totals");
@@ -227,7 +227,7 @@ int cmd_run(int argc, char **argv)
     if (rc == 0) {
         char pid[24];
         snprintf(pid, sizeof pid, "%ld", (long)getpid());
-        log_kv(LOG_INFO, "daemon",
+        log_kv(LOG_LEVEL_INFO, "daemon",
                (const char *const[]){"role", stages_role_name(d.role), "transport",
                                      d.cfg.bus.transport == BUS_KAFKA ? "kafka" : "inproc", "pid",
                                      pid, NULL},

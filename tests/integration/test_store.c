@@ -345,7 +345,7 @@ static int log_has(void *arg)
 
 START_TEST(auth_wrong_password)
 {
-    log_setup(LOG_DEBUG, LOG_FORMAT_TEXT);
+    log_setup(LOG_LEVEL_DEBUG, LOG_FORMAT_TEXT);
     char *log_path = capture_stderr();
     struct env e;
     env_up(&e, (const char *[]){"--requirepass", PASSWORD, NULL}, "wrong-Pw-99", 0, 0);

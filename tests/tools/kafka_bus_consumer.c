@@ -114,7 +114,7 @@ int main(int argc, char **argv)
                         "[-r N] [-X prop=val]...\n");
         return 2;
     }
-    log_setup(LOG_INFO, LOG_FORMAT_TEXT);
+    log_setup(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
     st.fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (st.fd < 0) {
         perror(out);

@@ -32,7 +32,7 @@ static void setup(void)
     ck_assert_ptr_nonnull(mock);
     ck_assert_int_eq(rd_kafka_mock_topic_create(mock, "farol.alarms", 2, 1), 0);
     loop = loop_new();
-    log_setup(LOG_WARN, LOG_FORMAT_TEXT);
+    log_setup(LOG_LEVEL_WARN, LOG_FORMAT_TEXT);
 }
 
 static void teardown(void)

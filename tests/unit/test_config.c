@@ -160,7 +160,7 @@ START_TEST(valid_file_gives_typed_values)
     ck_assert_int_eq(config_load(fixture("valid.yaml"), &c, &d), 0);
     ck_assert_uint_eq(d.n, 0);
     ck_assert_str_eq(c.path, fixture("valid.yaml"));
-    ck_assert_int_eq(c.log.level, LOG_DEBUG);
+    ck_assert_int_eq(c.log.level, LOG_LEVEL_DEBUG);
     ck_assert_int_eq(c.log.format, LOG_FORMAT_JSON);
     ck_assert_int_eq(c.daemon.drain_timeout_ms, 90000);
     ck_assert_str_eq(c.redis.address, "[::1]:6380");
@@ -220,7 +220,7 @@ START_TEST(empty_file_gives_defaults)
     struct config_diag d;
     config_diag_init(&d);
     ck_assert_int_eq(config_load(fixture("empty.yaml"), &c, &d), 0);
-    ck_assert_int_eq(c.log.level, LOG_INFO);
+    ck_assert_int_eq(c.log.level, LOG_LEVEL_INFO);
     ck_assert_int_eq(c.log.format, LOG_FORMAT_TEXT);
     ck_assert_int_eq(c.daemon.drain_timeout_ms, 10000);
     ck_assert_str_eq(c.redis.address, "127.0.0.1:6379");

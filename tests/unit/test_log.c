@@ -31,9 +31,9 @@ static char *capture(void (*fn)(void))
 
 static void write_text(void)
 {
-    log_setup(LOG_INFO, LOG_FORMAT_TEXT);
+    log_setup(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
     log_debug("bus", "hidden");
-    log_kv(LOG_WARN, "bus", (const char *const[]){"topic", "alarms", "why", "bad json", NULL},
+    log_kv(LOG_LEVEL_WARN, "bus", (const char *const[]){"topic", "alarms", "why", "bad json", NULL},
            "dropped %d", 3);
 }
 
@@ -47,8 +47,8 @@ END_TEST
 
 static void write_json(void)
 {
-    log_setup(LOG_DEBUG, LOG_FORMAT_JSON);
-    log_kv(LOG_ERROR, "store", (const char *const[]){"addr", "a\"b", NULL}, "line\nbreak");
+    log_setup(LOG_LEVEL_DEBUG, LOG_FORMAT_JSON);
+    log_kv(LOG_LEVEL_ERROR, "store", (const char *const[]){"addr", "a\"b", NULL}, "line\nbreak");
 }
 
 START_TEST(json_lines_are_escaped_objects)
@@ -74,7 +74,7 @@ START_TEST(levels_parse)
 {
     enum log_level l;
     ck_assert_int_eq(log_level_parse("warn", &l), 0);
-    ck_assert_int_eq(l, LOG_WARN);
+    ck_assert_int_eq(l, LOG_LEVEL_WARN);
     ck_assert_int_lt(log_level_parse("verbose", &l), 0);
 }
 END_TEST
