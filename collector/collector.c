@@ -3,12 +3,14 @@
  * usage samples. Sources report conditions; only alarm_state talks to the bus about alarms. */
 #include "collector/collector.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collector/alarm_state.h"
+#include "collector/icmp_prober.h"
 #include "collector/snmp_engine.h"
 #include "collector/snmp_poller.h"
 #include "config/config.h"
@@ -25,6 +27,7 @@ struct collector {
     struct bus_outbox *out; /* usage samples */
     struct snmp_engine *snmp;
     struct snmp_poller *poller;
+    struct icmp_prober *icmp;
     unsigned long handled;
 };
 
@@ -50,6 +53,61 @@ static void on_usage(void *arg, const char *device, const char *object, uint64_t
     ev.u.usage.interval_ms = interval_ms;
     bus_outbox_publish_event(c->out, &ev);
     event_deinit(&ev);
+}
+
+/* A device that stops answering pings is "unreachable". Every transition is reported, the
+ * first answer after start-up included: it clears an alarm remembered from before a restart,
+ * and alarm_state turns a clear of nothing into no event. */
+static void on_icmp_state(void *arg, uint32_t target, enum icmp_state old, enum icmp_state now,
+                          void *user)
+{
+    struct collector *c = arg;
+    const struct device_config *d = user;
+    (void)target;
+    (void)old;
+    struct alarm_report r = {.device = d->name,
+                             .object = "",
+                             .kind = "unreachable",
+                             .active = now == ICMP_STATE_DOWN,
+                             .severity = SEV_CRITICAL,
+                             .source = SRC_ICMP,
+                             .observed_ms = loop_wall_ms()};
+    on_alarm(c, &r);
+}
+
+static int add_icmp_devices(struct collector *c, const struct collector_config *cc, char *err,
+                            size_t errsz)
+{
+    struct icmp_prober_opts po = {.on_state = on_icmp_state, .arg = c};
+    const struct icmp_config *ic = &cc->icmp;
+    struct icmp_target_opts to = {.interval_ms = (unsigned)ic->interval_ms,
+                                  .timeout_ms = (unsigned)ic->timeout_ms,
+                                  .retries = (unsigned)ic->retries,
+                                  .down_after = (unsigned)ic->down_after,
+                                  .up_after = (unsigned)ic->up_after};
+    for (size_t i = 0; i < cc->n_devices; i++) {
+        const struct device_config *d = &cc->devices[i];
+        if (!d->icmp)
+            continue;
+        if (!c->icmp && !(c->icmp = icmp_prober_new(c->loop, &po, err, errsz)))
+            return -EINVAL;
+        struct sockaddr_storage ss = {0};
+        struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+        socklen_t len = sizeof *v4;
+        if (inet_pton(AF_INET, d->address, &v4->sin_addr) == 1) {
+            v4->sin_family = AF_INET;
+        } else {
+            inet_pton(AF_INET6, d->address, &v6->sin6_addr); /* checked at config load */
+            v6->sin6_family = AF_INET6;
+            len = sizeof *v6;
+        }
+        /* The config outlives the collector: the device record is the callback's user. */
+        if (icmp_prober_add(c->icmp, d->name, (struct sockaddr *)&ss, len, &to, (void *)d, err,
+                            errsz) < 0)
+            return -EINVAL;
+    }
+    return 0;
 }
 
 static const char *const auth_names[] = {"MD5", "SHA", "SHA-256", "SHA-512"};
@@ -123,7 +181,8 @@ struct collector *collector_new(struct loop *loop, struct bus *bus, struct store
     c->snmp = snmp_engine_new(loop, NULL);
     struct profile_sink sink = {.alarm = on_alarm, .usage = on_usage, .arg = c};
     c->poller = snmp_poller_new(loop, c->snmp, &sink);
-    if (add_snmp_devices(c, &cfg->collector, err, errsz) < 0) {
+    if (add_snmp_devices(c, &cfg->collector, err, errsz) < 0 ||
+        add_icmp_devices(c, &cfg->collector, err, errsz) < 0) {
         collector_free(c);
         return NULL;
     }
@@ -134,6 +193,8 @@ struct collector *collector_new(struct loop *loop, struct bus *bus, struct store
 void collector_stop_sources(struct collector *c)
 {
     snmp_poller_stop(c->poller);
+    icmp_prober_free(c->icmp); /* nothing in flight matters once we are stopping */
+    c->icmp = NULL;
 }
 
 unsigned long collector_handled(const struct collector *c)
@@ -145,6 +206,7 @@ void collector_free(struct collector *c)
 {
     if (!c)
         return;
+    icmp_prober_free(c->icmp);
     snmp_poller_free(c->poller);
     snmp_engine_free(c->snmp);
     alarm_state_free(c->alarms);
