@@ -1,4 +1,5 @@
-/* farol snmp get|walk: read OIDs from many targets concurrently and print varbinds numerically. */
+/* farol snmp get|walk|poll: read OIDs from many targets concurrently and print varbinds
+ * numerically, or poll targets once with a profile and print the alarms it would raise. */
 #include "daemon/cmd_snmp.h"
 
 #include <errno.h>
@@ -9,12 +10,18 @@
 #include <sys/resource.h>
 
 #include "collector/snmp_engine.h"
+#include "collector/snmp_poller.h"
+#include "config/config.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
 
 static const char usage_text[] =
     "usage: farol snmp get|walk [OPTIONS] [-f FILE | TARGET[:PORT]...] OID\n"
+    "       farol snmp poll --config FILE --profile NAME [OPTIONS] [-f FILE | TARGET[:PORT]...]\n"
     "\n"
+    "poll reads what poll profile NAME (from collector.profiles in FILE, e.g. the shipped\n"
+    "config/profiles.yaml) reads, once, and prints every alarm it would raise, then a summary\n"
+    "per target: objects checked and alarms by kind.\n"
     "get reads OID from every TARGET; walk reads the subtree under OID (GETBULK for v2c/v3,\n"
     "GETNEXT for v1). TARGETs are IPv4/IPv6 literals ([v6]:port with a port); all are polled at\n"
     "once. One line per varbind: 'TARGET .1.3.6.1.2.1.1.3.0 = Timeticks: (1234) 0:00:12.34'\n"
@@ -135,6 +142,7 @@ static void raise_nofile(size_t need)
 struct opts {
     struct snmp_device_cfg cfg;
     const char *level, *file;
+    const char *config, *profile;
     int quiet;
 };
 
@@ -203,6 +211,12 @@ static int parse_opt(int c, struct opts *o)
     case 'q':
         o->quiet = 1;
         return 0;
+    case 'C':
+        o->config = optarg;
+        return 0;
+    case 'P':
+        o->profile = optarg;
+        return 0;
     }
     return -EINVAL;
 }
@@ -213,6 +227,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"max-repetitions", required_argument, 0, 'R'},
         {"max-in-flight", required_argument, 0, 'I'},
         {"rate", required_argument, 0, 'T'},
+        {"config", required_argument, 0, 'C'},
+        {"profile", required_argument, 0, 'P'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -267,6 +283,28 @@ static int start(struct run *run, struct opts *o, char **targets, size_t n, stru
     return 0;
 }
 
+/* Targets from -f FILE and from argv[optind..end). Returns 0 or 2 (message printed). */
+static int collect_targets(const struct opts *o, char **argv, int end, char ***targets, size_t *n)
+{
+    if (o->file && read_targets(o->file, targets, n))
+        return fprintf(stderr, "farol snmp: cannot read %s\n", o->file), 2;
+    for (int i = optind; i < end; i++) {
+        *targets = xrealloc(*targets, (*n + 1) * sizeof **targets);
+        (*targets)[(*n)++] = xstrdup(argv[i]);
+    }
+    if (!*n)
+        return fprintf(stderr, "farol snmp: no targets\n"), 2;
+    raise_nofile(*n);
+    return 0;
+}
+
+static void free_targets(char **targets, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(targets[i]);
+    free(targets);
+}
+
 static int run_read(int argc, char **argv, int walk)
 {
     struct opts o;
@@ -280,15 +318,8 @@ static int run_read(int argc, char **argv, int walk)
         return fprintf(stderr, "farol snmp: the last argument must be a numeric OID\n%s",
                        usage_text),
                2;
-    if (o.file && read_targets(o.file, &targets, &n))
-        return fprintf(stderr, "farol snmp: cannot read %s\n", o.file), 2;
-    for (int i = optind; i < argc - 1; i++) {
-        targets = xrealloc(targets, (n + 1) * sizeof *targets);
-        targets[n++] = xstrdup(argv[i]);
-    }
-    if (!n)
-        return fprintf(stderr, "farol snmp: no targets\n"), 2;
-    raise_nofile(n);
+    if (collect_targets(&o, argv, argc - 1, &targets, &n))
+        return 2;
     struct run run = {.loop = loop_new(), .walk = walk, .quiet = o.quiet};
     struct snmp_engine *eng = snmp_engine_new(run.loop, NULL);
     struct target *ts = xcalloc(n, sizeof *ts);
@@ -301,9 +332,7 @@ static int run_read(int argc, char **argv, int walk)
     if (o.quiet)
         fprintf(stderr, "%zu targets, %zu failed, %llu varbinds\n", n, run.failed,
                 (unsigned long long)run.varbinds);
-    for (size_t i = 0; i < n; i++)
-        free(targets[i]);
-    free(targets);
+    free_targets(targets, n);
     free(ts);
     return rc ? 2 : run.failed ? 1 : 0;
 }
@@ -317,12 +346,151 @@ static int cmd_walk(int argc, char **argv)
     return run_read(argc, argv, 1);
 }
 
+/* ---- poll ---- */
+
+#define MAX_KINDS 16
+
+struct poll_target {
+    const char *name;
+    const char *kinds[MAX_KINDS];
+    unsigned raised[MAX_KINDS], checked[MAX_KINDS];
+    size_t n_kinds;
+};
+
+struct poll_run {
+    struct loop *loop;
+    struct poll_target *ts;
+    size_t n, pending, failed;
+    int quiet;
+};
+
+static struct poll_target *poll_target(struct poll_run *pr, const char *name)
+{
+    for (size_t i = 0; i < pr->n; i++)
+        if (!strcmp(pr->ts[i].name, name))
+            return &pr->ts[i];
+    return NULL;
+}
+
+static void poll_alarm(void *arg, const struct alarm_report *r)
+{
+    struct poll_run *pr = arg;
+    struct poll_target *t = poll_target(pr, r->device);
+    size_t k = 0;
+    while (k < t->n_kinds && strcmp(t->kinds[k], r->kind))
+        k++;
+    if (k == t->n_kinds && t->n_kinds < MAX_KINDS)
+        t->kinds[t->n_kinds++] = r->kind; /* kinds are the profile's static strings */
+    if (k == MAX_KINDS)
+        return;
+    t->checked[k]++;
+    t->raised[k] += r->active;
+    if (!r->active || pr->quiet)
+        return;
+    char value[32] = "";
+    if (r->has_value)
+        snprintf(value, sizeof value, " value=%.2f", r->value);
+    printf("%s RAISE %s %s%s%s%s\n", r->device, r->kind, *r->object ? r->object : "-", value,
+           r->text ? " " : "", r->text ? r->text : "");
+}
+
+static void poll_done(void *arg, const char *device, int status, const char *msg)
+{
+    struct poll_run *pr = arg;
+    struct poll_target *t = poll_target(pr, device);
+    if (status) {
+        fprintf(stderr, "%s: error: %s\n", device, msg);
+        pr->failed++;
+    } else {
+        printf("%s: ok:", device);
+        for (size_t k = 0; k < t->n_kinds; k++)
+            printf(" %s %u/%u", t->kinds[k], t->raised[k], t->checked[k]);
+        printf(" (raised/checked)\n");
+    }
+    if (--pr->pending == 0)
+        loop_stop(pr->loop);
+}
+
+static const struct profile *find_profile(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->collector.n_profiles; i++)
+        if (!strcmp(cfg->collector.profiles[i].name, name))
+            return &cfg->collector.profiles[i];
+    return NULL;
+}
+
+static int load_profile(const struct opts *o, struct config *cfg, const struct profile **p)
+{
+    struct config_diag diag;
+    if (!o->config || !o->profile)
+        return fprintf(stderr, "farol snmp poll: --config FILE and --profile NAME are needed\n"), 2;
+    config_diag_init(&diag);
+    int rc = config_load(o->config, cfg, &diag);
+    for (size_t i = 0; i < diag.n; i++)
+        fprintf(stderr, "%s\n", diag.msgs[i]);
+    config_diag_deinit(&diag);
+    if (rc < 0)
+        return 2;
+    if (!(*p = find_profile(cfg, o->profile))) {
+        fprintf(stderr, "farol snmp poll: no profile '%s' in %s\n", o->profile, o->config);
+        config_deinit(cfg);
+        return 2;
+    }
+    return 0;
+}
+
+static int cmd_poll(int argc, char **argv)
+{
+    struct opts o;
+    struct config cfg;
+    const struct profile *prof;
+    char **targets = NULL, err[256];
+    size_t n = 0;
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (load_profile(&o, &cfg, &prof))
+        return 2;
+    if (collect_targets(&o, argv, argc, &targets, &n)) {
+        config_deinit(&cfg);
+        return 2;
+    }
+    struct poll_run pr = {.loop = loop_new(), .n = n, .quiet = o.quiet};
+    pr.ts = xcalloc(n, sizeof *pr.ts);
+    struct snmp_engine *eng = snmp_engine_new(pr.loop, NULL);
+    struct profile_sink sink = {.alarm = poll_alarm, .arg = &pr};
+    struct snmp_poller *poller = snmp_poller_new(pr.loop, eng, &sink);
+    snmp_poller_on_done(poller, poll_done, &pr);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct snmp_device_cfg dc = o.cfg;
+        dc.name = dc.address = pr.ts[i].name = targets[i];
+        if (snmp_poller_add(poller, targets[i], &dc, prof, 0, err, sizeof err) < 0) {
+            fprintf(stderr, "farol snmp poll: %s\n", err);
+            rc = 2;
+        }
+    }
+    pr.pending = n;
+    if (rc == 0) {
+        snmp_poller_poll_all(poller);
+        loop_run(pr.loop);
+    }
+    fflush(stdout);
+    snmp_poller_free(poller);
+    snmp_engine_free(eng);
+    loop_free(pr.loop);
+    free(pr.ts);
+    free_targets(targets, n);
+    config_deinit(&cfg);
+    return rc ? 2 : pr.failed ? 1 : 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } subs[] = {
     {"get", cmd_get},
     {"walk", cmd_walk},
+    {"poll", cmd_poll},
 };
 
 int cmd_snmp(int argc, char **argv)

@@ -18,6 +18,17 @@ start_bg "$WORK/snmpsim.log" snmpsimd --data-dir="$recs" --cache-dir="$WORK/simc
 SIM=$LAST_PID
 await "snmpsim to answer" 30 bash -c "snmpget -v2c -c switch48 -t 0.3 -r 0 127.0.0.1:$port 1.3.6.1.2.1.1.5.0 >/dev/null 2>&1"
 
+# The operator's one-shot tool sees what the collector will see.
+"$FAROL" snmp poll --config "$FAROL_SRCDIR/config/profiles.yaml" --profile huawei-gpon \
+    -c huawei-olt 127.0.0.1:$port >"$WORK/poll.out"
+grep -q "ok: snmp-unresponsive 0/1 onu-los 32/512 onu-dying-gasp 10/512 onu-offline 1/512 low-rx-power 1/512" \
+    "$WORK/poll.out" || fail "farol snmp poll summary: $(tail -1 "$WORK/poll.out")"
+grep -q "RAISE low-rx-power onu:4194315008.2 value=-28.90$" "$WORK/poll.out" || fail "poll lines"
+if "$FAROL" snmp poll --config "$FAROL_SRCDIR/config/profiles.yaml" --profile generic \
+    -c nobody -t 200 -r 0 127.0.0.1:$port >/dev/null 2>&1; then
+    fail "a poll with a wrong community succeeded"
+fi
+
 start_redis
 {
     cat <<YAML
