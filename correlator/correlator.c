@@ -24,7 +24,14 @@ static int on_event(void *arg, const struct event *ev, const struct bus_msg *msg
                                      a->kind, NULL},
                "alarm %s", alarm_action_name(a->action));
     } else if (ev->type == EVENT_USAGE) {
-        log_debug("correlator", "usage sample for %s", event_key(ev));
+        const struct usage_sample *u = &ev->u.usage;
+        char rx[24], tx[24];
+        snprintf(rx, sizeof rx, "%llu", (unsigned long long)u->rx_octets);
+        snprintf(tx, sizeof tx, "%llu", (unsigned long long)u->tx_octets);
+        log_kv(LOG_LEVEL_DEBUG, "correlator",
+               (const char *const[]){"device", u->device ? u->device : "", "object",
+                                     u->object ? u->object : "", "rx", rx, "tx", tx, NULL},
+               "usage");
     }
     return 0;
 }

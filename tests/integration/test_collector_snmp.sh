@@ -94,6 +94,13 @@ chmod a+r "$recs/huawei-olt.snmprec"
 await "PON 3 restored" 30 bash -c "[ \$(grep 'correlator: alarm clear' '$LOG' | grep -c 'device=olt-hw-01 .*kind=onu-los\$') -ge 32 ]"
 check olt-hw-01 onu-los 32 32
 
+# Traffic on switch port 7: the next usage sample carries exactly the counters' growth.
+sed -i -E 's/^(1\.3\.6\.1\.2\.1\.31\.1\.1\.1\.6\.7)\|70\|([0-9]+)$/echo "\1|70|$((\2 + 5000000))"/e;
+           s/^(1\.3\.6\.1\.2\.1\.31\.1\.1\.1\.10\.7)\|70\|([0-9]+)$/echo "\1|70|$((\2 + 700000))"/e' \
+    "$recs/switch48.snmprec"
+await "usage of port 7" 30 grep -q "correlator: usage device=sw-access-01 object=if:7 rx=5000000 tx=700000" "$LOG"
+grep -q "correlator: usage device=sw-access-01 object=if:8 rx=0 tx=0" "$LOG" || fail "idle port usage"
+
 # A hung agent (still pinging, not answering SNMP): unresponsive, and nothing else clears.
 before=$(grep -c "correlator: alarm clear" "$LOG")
 kill -STOP "$SIM"
