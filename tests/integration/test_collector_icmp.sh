@@ -6,7 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/icmp_netns.sh"
-trap 'rc=$?; [ $rc -eq 0 ] || cat "$WORK/farol.log" >&2 || true; netns_cleanup; cleanup' EXIT
+trap 'rc=$?; [ $rc -eq 0 ] || cat "$WORK/farol.log" >&2 || true; netlab_cleanup; cleanup' EXIT
 
 start_redis
 cat >"$WORK/farol.yaml" <<YAML
