@@ -1,4 +1,5 @@
-/* collector: the stage that notices. Wires the sources (SNMP poller with profiles; ICMP prober)
+/* collector: the stage that notices. Wires the sources (SNMP poller with profiles, trap
+ * receiver through the same profiles, ICMP prober)
  * to alarm hygiene (alarm_state: one event per change, remembered in Redis) and publishes
  * usage samples. Sources report conditions; only alarm_state talks to the bus about alarms. */
 #include "collector/collector.h"
@@ -13,6 +14,7 @@
 #include "collector/icmp_prober.h"
 #include "collector/snmp_engine.h"
 #include "collector/snmp_poller.h"
+#include "collector/snmp_trap.h"
 #include "config/config.h"
 #include "core/bus.h"
 #include "core/bus_outbox.h"
@@ -28,6 +30,7 @@ struct collector {
     struct snmp_engine *snmp;
     struct snmp_poller *poller;
     struct icmp_prober *icmp;
+    struct snmp_trap *traps; /* NULL without a collector.traps section */
     unsigned long handled;
 };
 
@@ -181,7 +184,9 @@ struct collector *collector_new(struct loop *loop, struct bus *bus, struct store
     c->snmp = snmp_engine_new(loop, NULL);
     struct profile_sink sink = {.alarm = on_alarm, .usage = on_usage, .arg = c};
     c->poller = snmp_poller_new(loop, c->snmp, &sink);
-    if (add_snmp_devices(c, &cfg->collector, err, errsz) < 0 ||
+    err[0] = '\0';
+    c->traps = snmp_trap_new(loop, &cfg->collector, &sink, err, errsz);
+    if ((!c->traps && err[0]) || add_snmp_devices(c, &cfg->collector, err, errsz) < 0 ||
         add_icmp_devices(c, &cfg->collector, err, errsz) < 0) {
         collector_free(c);
         return NULL;
@@ -195,6 +200,8 @@ void collector_stop_sources(struct collector *c)
     snmp_poller_stop(c->poller);
     icmp_prober_free(c->icmp); /* nothing in flight matters once we are stopping */
     c->icmp = NULL;
+    snmp_trap_free(c->traps);
+    c->traps = NULL;
 }
 
 unsigned long collector_handled(const struct collector *c)
@@ -207,6 +214,7 @@ void collector_free(struct collector *c)
     if (!c)
         return;
     icmp_prober_free(c->icmp);
+    snmp_trap_free(c->traps);
     snmp_poller_free(c->poller);
     snmp_engine_free(c->snmp);
     alarm_state_free(c->alarms);

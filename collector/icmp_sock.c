@@ -122,6 +122,8 @@ int icmp_sock_recv(const struct icmp_sock *s, struct icmp_rx *rx, unsigned n)
                                           .msg_namelen = sizeof rx[i].from,
                                           .msg_iov = &iov[i],
                                           .msg_iovlen = 1,
+                                          /* the kernel fills it: passing it unset is the point */
+                                          // cppcheck-suppress legacyUninitvar
                                           .msg_control = ctl[i].buf,
                                           .msg_controllen = sizeof ctl[i].buf};
     }

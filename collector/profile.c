@@ -72,7 +72,7 @@ static bool member(const struct profile_values *vals, int64_t v)
     return false;
 }
 
-static void object_name(char *buf, size_t sz, const char *tmpl, const char *index)
+void profile_object_name(char *buf, size_t sz, const char *tmpl, const char *index)
 {
     const char *at = strstr(tmpl, "{index}");
     if (at)
@@ -133,7 +133,7 @@ static void eval_links(const struct profile_links *p, const struct profile_readi
         bool admin_up = !a || a->i == ADMIN_UP;
         bool down = o->i == OPER_DOWN || o->i == OPER_NOT_PRESENT || o->i == OPER_LOWER_LAYER_DOWN;
         char obj[256];
-        object_name(obj, sizeof obj, p->object, o->index);
+        profile_object_name(obj, sizeof obj, p->object, o->index);
         emit(e, obj, "link-down", admin_up && down, SEV_MAJOR, NULL, NULL);
     }
 }
@@ -164,7 +164,7 @@ static void eval_onus(const struct profile_onus *p, const struct profile_reading
         int64_t why = c ? c->i : s->i;
         int kind = online ? -1 : member(&p->los, why) ? 0 : member(&p->dying_gasp, why) ? 1 : 2;
         char obj[256];
-        object_name(obj, sizeof obj, p->object, s->index);
+        profile_object_name(obj, sizeof obj, p->object, s->index);
         for (int k = 0; k < 3; k++)
             emit(e, obj, onu_kinds[k], k == kind, k == 2 ? SEV_MINOR : SEV_MAJOR, NULL, NULL);
         eval_onu_power(p, cell(power, i, s->index), online, obj, e);
@@ -184,7 +184,7 @@ static void eval_counters(const struct profile_counters *p, const struct profile
     for (size_t i = 0; rx && i < rx->n; i++) {
         const struct profile_cell *a = &rx->cells[i], *b = cell(tx, i, a->index);
         char obj[256];
-        object_name(obj, sizeof obj, p->object, a->index);
+        profile_object_name(obj, sizeof obj, p->object, a->index);
         struct counter_pair *cp = strmap_get(m->counters, obj);
         if (!cp) {
             cp = xcalloc(1, sizeof *cp);

@@ -53,6 +53,9 @@ struct profile_sink {
 
 struct profile_memory;
 
+/* Expand an object template: "{index}" replaced by index, or index appended to a template
+ * without one. Polls and traps name objects through this, so they always agree. */
+void profile_object_name(char *buf, size_t sz, const char *tmpl, const char *index);
 /* Per-device memory between polls (owned by the caller). */
 struct profile_memory *profile_memory_new(void);
 /* Free it (NULL is fine). */

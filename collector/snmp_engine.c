@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "collector/snmp_engine_impl.h"
+#include "collector/snmp_netsnmp.h"
 #include <net-snmp/library/large_fd_set.h>
 #include "core/log.h"
 #include "core/loop.h"
@@ -24,26 +25,9 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static int netsnmp_ready;
-
-static void netsnmp_setup(void)
-{
-    if (netsnmp_ready)
-        return;
-    /* numeric OIDs only: no MIB loading, no persistent files written from a poller */
-    setenv("MIBS", "", 0);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_SAVE, 1);
-    netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_READ_CONFIGS, 1);
-    init_snmp("farol");
-    snmp_v3_probe_user();
-    netsnmp_ready = 1;
-}
-
 struct snmp_engine *snmp_engine_new(struct loop *loop, const struct snmp_engine_opts *opts)
 {
-    netsnmp_setup();
+    snmp_netsnmp_init();
     struct snmp_engine *e = xcalloc(1, sizeof *e);
     e->loop = loop;
     e->queue_limit = opts && opts->queue_limit ? opts->queue_limit : 10000;

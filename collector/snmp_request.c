@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "collector/snmp_engine_impl.h"
+#include "collector/snmp_netsnmp.h"
 #include "core/xmalloc.h"
 
 static void add_oid(netsnmp_pdu *pdu, const struct snmp_oid *o)
@@ -51,73 +52,6 @@ netsnmp_pdu *snmp_request_pdu(struct snmp_device *d, struct snmp_op *op)
     return NULL;
 }
 
-/* Fill vb from v; an OID value is stored in *oidval. -EPROTO for an over-long OID. */
-static int convert(const netsnmp_variable_list *v, struct snmp_varbind *vb, struct snmp_oid *oidval)
-{
-    if (v->name_length > SNMP_OID_MAX)
-        return -EPROTO;
-    vb->oid.len = (uint32_t)v->name_length;
-    for (size_t i = 0; i < v->name_length; i++)
-        vb->oid.sub[i] = (uint32_t)v->name[i];
-    vb->v.u = 0;
-    switch (v->type) {
-    case ASN_INTEGER:
-        vb->type = SNMP_VT_INTEGER;
-        vb->v.i = *v->val.integer;
-        break;
-    case ASN_GAUGE:
-    case ASN_UINTEGER:
-        vb->type = SNMP_VT_UNSIGNED;
-        vb->v.u = (uint32_t)*v->val.integer;
-        break;
-    case ASN_COUNTER:
-        vb->type = SNMP_VT_COUNTER32;
-        vb->v.u = (uint32_t)*v->val.integer;
-        break;
-    case ASN_TIMETICKS:
-        vb->type = SNMP_VT_TIMETICKS;
-        vb->v.u = (uint32_t)*v->val.integer;
-        break;
-    case ASN_COUNTER64:
-        vb->type = SNMP_VT_COUNTER64;
-        vb->v.u = ((uint64_t)v->val.counter64->high << 32) | (uint32_t)v->val.counter64->low;
-        break;
-    case ASN_OCTET_STR:
-    case ASN_IPADDRESS:
-    case ASN_OPAQUE:
-        vb->type = v->type == ASN_OCTET_STR   ? SNMP_VT_OCTETS
-                   : v->type == ASN_IPADDRESS ? SNMP_VT_IPADDR
-                                              : SNMP_VT_OPAQUE;
-        vb->v.s.ptr = v->val.string;
-        vb->v.s.len = v->val_len;
-        break;
-    case ASN_OBJECT_ID: {
-        size_t n = v->val_len / sizeof(oid);
-        if (n > SNMP_OID_MAX)
-            return -EPROTO;
-        oidval->len = (uint32_t)n;
-        for (size_t i = 0; i < n; i++)
-            oidval->sub[i] = (uint32_t)v->val.objid[i];
-        vb->type = SNMP_VT_OID;
-        vb->v.oid = oidval;
-        break;
-    }
-    case SNMP_NOSUCHOBJECT:
-        vb->type = SNMP_VT_NO_SUCH_OBJECT;
-        break;
-    case SNMP_NOSUCHINSTANCE:
-        vb->type = SNMP_VT_NO_SUCH_INSTANCE;
-        break;
-    case SNMP_ENDOFMIBVIEW:
-        vb->type = SNMP_VT_END_OF_MIB;
-        break;
-    default:
-        vb->type = SNMP_VT_NULL;
-        break;
-    }
-    return 0;
-}
-
 void snmp_request_finish(struct snmp_op *op, int status, const char *msg)
 {
     if (status && op->dev && op->kind != SNMP_OP_PROBE)
@@ -159,7 +93,7 @@ static int get_response(struct snmp_op *op, netsnmp_pdu *pdu)
     size_t i = 0;
     int rc = 0;
     for (netsnmp_variable_list *v = pdu->variables; v && !rc; v = v->next_variable, i++)
-        rc = convert(v, &vbs[i], &vals[i]);
+        rc = snmp_netsnmp_varbind(v, &vbs[i], &vals[i]);
     if (rc) {
         snmp_request_finish(op, rc, "malformed varbind in the answer");
     } else {
@@ -190,7 +124,7 @@ static int walk_response(struct snmp_device *d, struct snmp_op *op, netsnmp_pdu 
         return 1;
     }
     for (netsnmp_variable_list *v = pdu->variables; v; v = v->next_variable) {
-        if (convert(v, &vb, &val)) {
+        if (snmp_netsnmp_varbind(v, &vb, &val)) {
             snmp_request_finish(op, -EPROTO, "malformed varbind in the answer");
             return 1;
         }

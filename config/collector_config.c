@@ -1,11 +1,16 @@
 #include "config/collector_config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/schema.h"
+#include "core/event.h"
+#include "core/xmalloc.h"
 
 #define SEC(n) ((int64_t)(n)*1000)
 #define HOUR(n) ((int64_t)(n)*3600000)
@@ -57,6 +62,80 @@ static const struct schema_section icmp_section = {.fields = icmp_fields,
                                                    .validate = icmp_validate};
 
 /* ---- SNMP ---- */
+
+static int hexval(int c)
+{
+    return isdigit(c) ? c - '0' : isxdigit(c) ? tolower(c) - 'a' + 10 : -1;
+}
+
+int collector_config_engine_id(const char *hex, unsigned char *out, size_t outsz)
+{
+    if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
+        hex += 2;
+    size_t n = strlen(hex);
+    if (n % 2 || n / 2 < 5 || n / 2 > 32 || n / 2 > outsz)
+        return -EINVAL;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = hexval((unsigned char)hex[2 * i]), lo = hexval((unsigned char)hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -EINVAL;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return (int)(n / 2);
+}
+
+static int check_engine_id(const char *s, char *err, size_t errsz)
+{
+    unsigned char buf[32];
+    if (collector_config_engine_id(s, buf, sizeof buf) >= 0)
+        return 0;
+    snprintf(err, errsz,
+             "'%s' is not an snmpEngineID (5 to 32 octets in hex, e.g. 0x80001f8803...)", s);
+    return -1;
+}
+
+int collector_config_list_next(const char **cursor, char *buf, size_t bufsz)
+{
+    const char *p = *cursor;
+    while (*p == ',' || isspace((unsigned char)*p))
+        p++;
+    if (!*p)
+        return 0;
+    const char *end = strchr(p, ',');
+    if (!end)
+        end = p + strlen(p);
+    *cursor = end;
+    while (end > p && isspace((unsigned char)end[-1]))
+        end--;
+    snprintf(buf, bufsz, "%.*s", (int)(end - p), p);
+    return 1;
+}
+
+int collector_config_endpoint(const char *s, char *host, size_t hostsz, int *port)
+{
+    const char *colon;
+    unsigned char buf[16];
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+        if (!end || end[1] != ':' || (size_t)(end - s - 1) >= hostsz)
+            return -EINVAL;
+        snprintf(host, hostsz, "%.*s", (int)(end - s - 1), s + 1);
+        colon = end + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || memchr(s, ':', (size_t)(colon - s)) || (size_t)(colon - s) >= hostsz)
+            return -EINVAL;
+        snprintf(host, hostsz, "%.*s", (int)(colon - s), s);
+    }
+    char *endp;
+    long p = strtol(colon + 1, &endp, 10);
+    if (!colon[1] || *endp || p < 1 || p > 65535)
+        return -EINVAL;
+    *port = (int)p;
+    if (inet_pton(AF_INET, host, buf) == 1)
+        return AF_INET;
+    return inet_pton(AF_INET6, host, buf) == 1 ? AF_INET6 : -EINVAL;
+}
 
 static int check_oid(const char *s, char *err, size_t errsz)
 {
@@ -208,6 +287,71 @@ static void counters_validate(struct schema_ctx *ctx, void *obj, const struct sc
 static const struct schema_section counters_section = {.fields = counters_fields,
                                                        .validate = counters_validate};
 
+static const struct schema_enum trap_actions[] = {
+    {"raise", PROFILE_TRAP_RAISE}, {"clear", PROFILE_TRAP_CLEAR}, {0}};
+static const struct schema_enum trap_indexes[] = {{"suffix", PROFILE_INDEX_SUFFIX},
+                                                  {"value", PROFILE_INDEX_VALUE},
+                                                  {"none", PROFILE_INDEX_NONE},
+                                                  {0}};
+static const struct schema_enum severities[] = {
+    {"info", SEV_INFO},   {"warning", SEV_WARNING},   {"minor", SEV_MINOR},
+    {"major", SEV_MAJOR}, {"critical", SEV_CRITICAL}, {0}};
+
+static int check_kind(const char *s, char *err, size_t errsz)
+{
+    for (const char *p = s; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+            goto bad;
+    if (*s)
+        return 0;
+bad:
+    snprintf(err, errsz, "'%s': an alarm kind is letters, digits, '-' and '_'", s);
+    return -1;
+}
+
+#define PTF(m) offsetof(struct profile_trap, m)
+static const struct schema_field trap_fields[] = {
+    {"oid", SCHEMA_STRING, PTF(oid), SCHEMA_REQUIRED, .check = check_oid},
+    {"kind", SCHEMA_STRING, PTF(kind), SCHEMA_REQUIRED, .check = check_kind},
+    {"action", SCHEMA_ENUM, PTF(action), SCHEMA_REQUIRED, .enums = trap_actions},
+    {"index", SCHEMA_ENUM, PTF(index), SCHEMA_DEFAULT, .def = PROFILE_INDEX_SUFFIX,
+     .enums = trap_indexes},
+    {"varbind", SCHEMA_STRING, PTF(varbind), 0, .check = check_oid},
+    {"object", SCHEMA_STRING, PTF(object), .flags = 0},
+    {"severity", SCHEMA_ENUM, PTF(severity), SCHEMA_DEFAULT, .def = SEV_MAJOR, .enums = severities},
+    {0}};
+
+static void trap_validate(struct schema_ctx *ctx, void *obj, const struct schema_scope *scope)
+{
+    const struct profile_trap *t = obj;
+    if (t->index != PROFILE_INDEX_NONE && !t->varbind)
+        schema_error(ctx, scope->at, "%s: index %s needs the varbind that carries it", scope->path,
+                     t->index == PROFILE_INDEX_SUFFIX ? "suffix" : "value");
+}
+
+static const struct schema_section trap_section = {
+    .fields = trap_fields, .size = sizeof(struct profile_trap), .validate = trap_validate};
+
+/* A trap and the next poll must agree on (device, object, kind): a mapping without its own
+ * object uses the object template of the poll rule that reports the same kind. */
+static void profile_validate(struct schema_ctx *ctx, void *obj, const struct schema_scope *scope)
+{
+    struct profile *p = obj;
+    (void)ctx;
+    (void)scope;
+    for (size_t i = 0; i < p->n_traps; i++) {
+        struct profile_trap *t = &p->traps[i];
+        if (t->object || !t->kind)
+            continue;
+        const char *def = t->index == PROFILE_INDEX_NONE ? "" : "{index}";
+        if (strcmp(t->kind, "link-down") == 0)
+            def = p->links.object;
+        else if (strncmp(t->kind, "onu-", 4) == 0 || strcmp(t->kind, "low-rx-power") == 0)
+            def = p->onus.object;
+        t->object = xstrdup(def ? def : "{index}");
+    }
+}
+
 #define PF(m) offsetof(struct profile, m)
 static const struct schema_field profile_fields[] = {
     {"name", SCHEMA_STRING, PF(name), SCHEMA_REQUIRED, .check = check_name},
@@ -215,9 +359,11 @@ static const struct schema_field profile_fields[] = {
     {"links", SCHEMA_MAP, PF(links), 0, .sub = &links_section},
     {"onus", SCHEMA_MAP, PF(onus), 0, .sub = &onus_section},
     {"counters", SCHEMA_MAP, PF(counters), 0, .sub = &counters_section},
+    {"traps", SCHEMA_LIST, PF(traps), 0, .sub = &trap_section, .count_offset = PF(n_traps)},
     {0}};
 static const struct schema_section profile_section = {.fields = profile_fields,
                                                       .size = sizeof(struct profile),
+                                                      .validate = profile_validate,
                                                       .defines = "profile",
                                                       .name_key = "name"};
 
@@ -232,6 +378,7 @@ static const struct schema_field device_fields[] = {
     {"credentials", SCHEMA_STRING, DVF(credentials), 0, .ref = "credentials"},
     {"snmp_port", SCHEMA_INT, DVF(snmp_port), SCHEMA_DEFAULT, .size = sizeof(int), .def = 161,
      .min = 1, .max = 65535},
+    {"engine_id", SCHEMA_STRING, DVF(engine_id), 0, .check = check_engine_id},
     {0}};
 
 static void device_validate(struct schema_ctx *ctx, void *obj, const struct schema_scope *scope)
@@ -247,6 +394,63 @@ static const struct schema_section device_section = {.fields = device_fields,
                                                      .defines = "device",
                                                      .name_key = "name"};
 
+/* ---- traps ---- */
+
+static int check_listen(const char *s, char *err, size_t errsz)
+{
+    char item[128], host[64];
+    int port, n = 0;
+    for (const char *cur = s; collector_config_list_next(&cur, item, sizeof item); n++) {
+        if (collector_config_endpoint(item, host, sizeof host, &port) < 0) {
+            snprintf(err, errsz, "'%s' is not IP:PORT or [IPv6]:PORT", item);
+            return -1;
+        }
+    }
+    if (n)
+        return 0;
+    snprintf(err, errsz, "no address to listen on");
+    return -1;
+}
+
+#define TF(m) offsetof(struct traps_config, m)
+static const struct schema_field traps_fields[] = {
+    {"listen", SCHEMA_STRING, TF(listen), 0, .check = check_listen},
+    {"credentials", SCHEMA_STRING, TF(credentials), .flags = 0},
+    {"engine_id", SCHEMA_STRING, TF(engine_id), 0, .check = check_engine_id},
+    {"log_interval", SCHEMA_DURATION, TF(log_interval_ms), SCHEMA_DEFAULT, .def = SEC(10), .min = 0,
+     .max = HOUR(1)},
+    {0}};
+
+static void traps_validate(struct schema_ctx *ctx, void *obj, const struct schema_scope *scope)
+{
+    (void)obj;
+    if (scope->map && !yaml_tree_get(scope->map, "listen", NULL))
+        schema_error(ctx, scope->at, "%s: the receiver needs a listen address", scope->path);
+    if (scope->map && !yaml_tree_get(scope->map, "credentials", NULL))
+        schema_error(ctx, scope->at, "%s: list the credentials the receiver accepts", scope->path);
+}
+static const struct schema_section traps_section = {.fields = traps_fields,
+                                                    .validate = traps_validate};
+
+/* traps.credentials names credentials defined in the same section. */
+static void collector_validate(struct schema_ctx *ctx, void *obj, const struct schema_scope *scope)
+{
+    const struct collector_config *c = obj;
+    const struct yaml_tree *traps = yaml_tree_get(scope->map, "traps", NULL), *key = NULL;
+    const struct yaml_tree *v = yaml_tree_get(traps, "credentials", &key);
+    if (!c->traps.credentials || !v)
+        return;
+    char name[128];
+    for (const char *cur = c->traps.credentials;
+         collector_config_list_next(&cur, name, sizeof name);) {
+        size_t i = 0;
+        while (i < c->n_credentials && strcmp(c->credentials[i].name, name) != 0)
+            i++;
+        if (i == c->n_credentials)
+            schema_error(ctx, v, "collector.traps.credentials: unknown credentials '%s'", name);
+    }
+}
+
 #define CF(m) offsetof(struct collector_config, m)
 static const struct schema_field collector_fields[] = {
     {"icmp", SCHEMA_MAP, CF(icmp), 0, .sub = &icmp_section},
@@ -256,6 +460,8 @@ static const struct schema_field collector_fields[] = {
     {"profiles", SCHEMA_LIST, CF(profiles), 0, .sub = &profile_section,
      .count_offset = CF(n_profiles)},
     {"devices", SCHEMA_LIST, CF(devices), 0, .sub = &device_section, .count_offset = CF(n_devices)},
+    {"traps", SCHEMA_MAP, CF(traps), 0, .sub = &traps_section},
     {0}};
 
-const struct schema_section collector_config_section = {.fields = collector_fields};
+const struct schema_section collector_config_section = {.fields = collector_fields,
+                                                        .validate = collector_validate};

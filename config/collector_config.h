@@ -48,6 +48,23 @@ struct profile_counters {
     int64_t max_bps; /* fastest plausible rate, for reset detection */
 };
 
+enum profile_trap_action { PROFILE_TRAP_RAISE, PROFILE_TRAP_CLEAR };
+/* Where a notification carries the row index: the OID suffix of the `varbind` (after its OID),
+ * that varbind's value, or nowhere (an alarm on the device itself). */
+enum profile_trap_index { PROFILE_INDEX_SUFFIX, PROFILE_INDEX_VALUE, PROFILE_INDEX_NONE };
+
+/* One notification (trap or inform) mapped to an alarm (docs/collector-traps.md). Several items
+ * may share an OID: each applies (one "ONU online" trap clears several kinds). */
+struct profile_trap {
+    char *oid;     /* snmpTrapOID.0; for v1 the RFC 3584 translation (enterprise.0.specific) */
+    char *kind;    /* alarm kind, the same the poll rules report */
+    int action;    /* enum profile_trap_action */
+    int index;     /* enum profile_trap_index */
+    char *varbind; /* OID of the column whose varbind carries the index */
+    char *object;  /* template; defaults to the poll rule's object for the kind (at load) */
+    int severity;  /* enum alarm_severity */
+};
+
 /* A rule is in use when its primary column (links.oper, onus.status, counters.rx) is set. */
 struct profile {
     char *name;
@@ -55,6 +72,8 @@ struct profile {
     struct profile_links links;
     struct profile_onus onus;
     struct profile_counters counters;
+    struct profile_trap *traps; /* notifications from devices of this profile */
+    size_t n_traps;
 };
 
 enum snmp_security { SNMP_NOAUTH_NOPRIV, SNMP_AUTH_NOPRIV, SNMP_AUTH_PRIV };
@@ -91,6 +110,15 @@ struct device_config {
     char *profile;     /* poll profile name, NULL = no SNMP polling */
     char *credentials; /* SNMP credentials name, required with a profile */
     int snmp_port;
+    char *engine_id; /* the device's snmpEngineID (hex): needed to accept its v3 traps */
+};
+
+/* The trap and inform receiver (collector/snmp_trap.h); absent when listen is NULL. */
+struct traps_config {
+    char *listen;            /* "127.0.0.1:162" or several, comma-separated ("[::1]:162") */
+    char *credentials;       /* comma-separated names from collector.credentials it accepts */
+    char *engine_id;         /* its own snmpEngineID for v3 informs (hex); NULL = derived */
+    int64_t log_interval_ms; /* at most one drop line per reason per interval */
 };
 
 struct collector_config {
@@ -102,7 +130,19 @@ struct collector_config {
     size_t n_profiles;
     struct device_config *devices;
     size_t n_devices;
+    struct traps_config traps;
 };
+
+/* Parse an snmpEngineID written in hex ("0x80001f8803..." or without 0x; 5 to 32 octets) into
+ * out. Returns its length, or -EINVAL. */
+int collector_config_engine_id(const char *hex, unsigned char *out, size_t outsz);
+/* Copy the next item of a comma-separated list at *cursor into buf (trimmed) and advance
+ * *cursor; returns 1, or 0 at the end of the list. */
+int collector_config_list_next(const char **cursor, char *buf, size_t bufsz);
+
+/* Split "IPv4:PORT" or "[IPv6]:PORT" into a numeric host and a port; returns AF_INET or
+ * AF_INET6, or -EINVAL. */
+int collector_config_endpoint(const char *s, char *host, size_t hostsz, int *port);
 
 /* The schema of the section, for config.c's root table. */
 extern const struct schema_section collector_config_section;

@@ -47,10 +47,14 @@ YAML
     - {name: hw, version: 2c, community: huawei-olt}
     - {name: zte, version: 2c, community: zte-olt}
     - {name: sw, version: 2c, community: switch48}
+  traps:
+    listen: "127.0.0.1:$((port + 1))"
+    credentials: "sw"
   devices:
+    # first: traps from 127.0.0.1 belong to the first device with that address
+    - {name: sw-access-01, address: 127.0.0.1, snmp_port: $port, icmp: false, profile: generic, credentials: sw}
     - {name: olt-hw-01, address: 127.0.0.1, snmp_port: $port, icmp: false, profile: huawei-gpon, credentials: hw}
     - {name: olt-zte-01, address: 127.0.0.1, snmp_port: $port, icmp: false, profile: zte-gpon, credentials: zte}
-    - {name: sw-access-01, address: 127.0.0.1, snmp_port: $port, icmp: false, profile: generic, credentials: sw}
 YAML
 } >"$WORK/farol.yaml"
 "$FAROL" check-config "$WORK/farol.yaml" >/dev/null
@@ -84,6 +88,18 @@ check olt-zte-01 onu-dying-gasp 8
 check olt-zte-01 onu-offline 1
 check sw-access-01 link-down 1     # port 5; port 6 is shut down on purpose
 grep "kind=low-rx-power" "$LOG" | grep -q "object=onu:4194315008.2 " || fail "low power object"
+
+# A trap and the poll agree on (device, object, kind): linkDown for port 5, which the polls
+# already hold down, is the same alarm (no second raise); linkDown for port 9 raises, and the
+# next poll, which sees port 9 up, clears it. Informs return only once acknowledged.
+inform() { snmpinform -v2c -c switch48 -t 2 -r 1 127.0.0.1:$((port + 1)) '' 1.3.6.1.6.3.1.1.5.3 \
+    1.3.6.1.2.1.2.2.1.1.$1 i $1 1.3.6.1.2.1.2.2.1.8.$1 i 2 >/dev/null; }
+inform 5 || fail "linkDown inform not acknowledged"
+inform 9 || fail "linkDown inform not acknowledged"
+await "trap raise if:9" 10 bash -c "grep 'correlator: alarm raise' '$LOG' | grep -q 'device=sw-access-01 object=if:9 kind=link-down\$'"
+await "poll clear if:9" 15 bash -c "grep 'correlator: alarm clear' '$LOG' | grep -q 'device=sw-access-01 object=if:9 kind=link-down\$'"
+[ "$(grep 'correlator: alarm raise' "$LOG" | grep -c 'device=sw-access-01 object=if:5 kind=link-down$')" -eq 1 ] ||
+    fail "the linkDown trap for port 5 raised a second alarm"
 
 # The fiber on Huawei PON 3 is repaired: its 32 ONUs come back.
 awk '{ print }' "$recs/huawei-olt.snmprec" |

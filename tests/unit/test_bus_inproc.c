@@ -63,7 +63,9 @@ static int take(void *arg, const struct bus_msg *m)
 {
     struct sink *s = arg;
     ck_assert_int_eq(s->in_handler, 0);
-    int v = atoi(m->payload);
+    char text[32]; /* payloads carry a length, not a NUL */
+    snprintf(text, sizeof text, "%.*s", (int)m->len, (const char *)m->payload);
+    int v = atoi(text);
     if (v == s->retry_at && s->retry_left > 0) {
         s->retry_left--;
         return BUS_RETRY;

@@ -18,7 +18,9 @@ struct sink {
 static int take(void *arg, const struct bus_msg *m)
 {
     struct sink *s = arg;
-    s->got[s->n++] = atoi(m->payload);
+    char text[32]; /* payloads carry a length, not a NUL */
+    snprintf(text, sizeof text, "%.*s", (int)m->len, (const char *)m->payload);
+    s->got[s->n++] = atoi(text);
     if (s->n == 20)
         loop_stop(s->loop);
     return 0;

@@ -3,10 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
+#include "core/event.h"
 #include "config/scalar.h"
 #include "config/schema.h"
 #include "config/yaml_tree.h"
@@ -82,6 +84,19 @@ static const struct {
       "27:15: collector.profiles[1].uptime: 'sysUpTime.0' is not a numeric OID (e.g. "
       "1.3.6.1.2.1.1.3.0); MIB names are not loaded",
       "30:15: collector.profiles[1].counters.bits: 16 is out of range 32..64"}},
+    {"traps_bad.yaml",
+     {"7:17: collector.profiles[0].traps[0].oid: 'linkDown' is not a numeric OID (e.g. "
+      "1.3.6.1.2.1.1.3.0); MIB names are not loaded",
+      "8:11: collector.profiles[0].traps[1]: index suffix needs the varbind that carries it",
+      "8:42: collector.profiles[0].traps[1].kind: 'onu los': an alarm kind is letters, digits, "
+      "'-' and '_'",
+      "8:61: collector.profiles[0].traps[1].action: 'toggle' is not one of: raise, clear",
+      "10:50: collector.devices[0].engine_id: '0x8000' is not an snmpEngineID (5 to 32 octets "
+      "in hex, e.g. 0x80001f8803...)",
+      "12:13: collector.traps.listen: 'localhost:162' is not IP:PORT or [IPv6]:PORT",
+      "13:18: collector.traps.credentials: unknown credentials 'nosuch'",
+      "14:16: collector.traps.engine_id: '0xZZ00000000' is not an snmpEngineID (5 to 32 octets "
+      "in hex, e.g. 0x80001f8803...)"}},
     /* several errors in one file: all of them, in file order */
     {"many_errors.yaml",
      {"3:10: log.level: 'loud' is not one of: debug, info, warn, error",
@@ -209,6 +224,56 @@ START_TEST(collector_section_gives_devices_and_icmp_defaults)
     ck_assert_int_eq(cfg.collector.devices[0].icmp, 1);
     ck_assert_str_eq(cfg.collector.devices[1].address, "2001:db8::1");
     ck_assert_int_eq(cfg.collector.devices[1].icmp, 0);
+    config_deinit(&cfg);
+    config_diag_deinit(&d);
+}
+END_TEST
+
+START_TEST(traps_section_and_profile_trap_mappings)
+{
+    struct config cfg;
+    struct config_diag d;
+    config_diag_init(&d);
+    ck_assert_int_eq(config_load(fixture("traps_ok.yaml"), &cfg, &d), 0);
+    const struct collector_config *c = &cfg.collector;
+    ck_assert_str_eq(c->traps.listen, "127.0.0.1:1162, [::1]:1162");
+    ck_assert_int_eq(c->traps.log_interval_ms, 10000);
+    ck_assert_str_eq(c->devices[0].engine_id, "0x80001F8803AABBCCDDEE");
+    const struct profile *p = &c->profiles[0];
+    ck_assert_uint_eq(p->n_traps, 4);
+    /* without an object, a mapping takes the object of the poll rule reporting its kind */
+    ck_assert_str_eq(p->traps[0].object, "port:{index}");
+    ck_assert_int_eq(p->traps[0].action, PROFILE_TRAP_RAISE);
+    ck_assert_int_eq(p->traps[0].index, PROFILE_INDEX_SUFFIX);
+    ck_assert_int_eq(p->traps[0].severity, SEV_MAJOR);
+    ck_assert_str_eq(p->traps[1].object, "ont:{index}");
+    ck_assert_int_eq(p->traps[1].action, PROFILE_TRAP_CLEAR);
+    ck_assert_int_eq(p->traps[1].index, PROFILE_INDEX_VALUE);
+    ck_assert_int_eq(p->traps[1].severity, SEV_CRITICAL);
+    ck_assert_str_eq(p->traps[2].object, ""); /* no index: the device itself */
+    ck_assert_str_eq(p->traps[3].object, "psu{index}");
+
+    unsigned char eid[32];
+    ck_assert_int_eq(collector_config_engine_id(c->traps.engine_id, eid, sizeof eid), 9);
+    ck_assert_int_eq(eid[0], 0x80);
+    ck_assert_int_eq(eid[8], 0x04);
+    ck_assert_int_eq(collector_config_engine_id("0x80001F8803AABBCCDDEE", eid, sizeof eid), 10);
+    ck_assert_int_eq(eid[9], 0xee);
+    ck_assert_int_eq(collector_config_engine_id("0x800", eid, sizeof eid), -EINVAL);
+
+    char item[64], host[64];
+    int port;
+    const char *cur = c->traps.listen;
+    ck_assert_int_eq(collector_config_list_next(&cur, item, sizeof item), 1);
+    ck_assert_int_eq(collector_config_endpoint(item, host, sizeof host, &port), AF_INET);
+    ck_assert_str_eq(host, "127.0.0.1");
+    ck_assert_int_eq(collector_config_list_next(&cur, item, sizeof item), 1);
+    ck_assert_str_eq(item, "[::1]:1162");
+    ck_assert_int_eq(collector_config_endpoint(item, host, sizeof host, &port), AF_INET6);
+    ck_assert_str_eq(host, "::1");
+    ck_assert_int_eq(port, 1162);
+    ck_assert_int_eq(collector_config_list_next(&cur, item, sizeof item), 0);
+    ck_assert_int_eq(collector_config_endpoint("::1:162", host, sizeof host, &port), -EINVAL);
     config_deinit(&cfg);
     config_diag_deinit(&d);
 }
@@ -534,6 +599,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, valid_file_gives_typed_values);
     tcase_add_test(tc, empty_file_gives_defaults);
     tcase_add_test(tc, collector_section_gives_devices_and_icmp_defaults);
+    tcase_add_test(tc, traps_section_and_profile_trap_mappings);
     tcase_add_test(tc, example_file_is_valid);
     tcase_add_test(tc, password_file_first_line_is_the_password);
     tcase_add_test(tc, failed_load_leaves_nothing_allocated);
