@@ -21,11 +21,18 @@
 
 #define SCAN_COUNT "500"
 
+/* The event also goes into the outbox list in the same call: it stays there until the bus
+ * confirms it, and whatever a crash left there is published again at start-up. */
 static const char raise_lua[] = "redis.call('hset', KEYS[1], ARGV[1], ARGV[2]) "
-                                "redis.call('sadd', KEYS[2], ARGV[3]) return 1";
+                                "redis.call('sadd', KEYS[2], ARGV[3]) "
+                                "redis.call('rpush', KEYS[3], ARGV[4]) return 1";
 static const char clear_lua[] = "redis.call('hdel', KEYS[1], ARGV[1]) "
                                 "if redis.call('hlen', KEYS[1]) == 0 then "
-                                "redis.call('srem', KEYS[2], ARGV[2]) end return 1";
+                                "redis.call('srem', KEYS[2], ARGV[2]) end "
+                                "redis.call('rpush', KEYS[3], ARGV[3]) return 1";
+/* The state alone, for writing it all again after Redis was away. */
+static const char state_lua[] = "redis.call('hset', KEYS[1], ARGV[1], ARGV[2]) "
+                                "redis.call('sadd', KEYS[2], ARGV[3]) return 1";
 /* Forget everything this collector wrote, before writing the live state again. */
 static const char reset_lua[] = "for _, d in ipairs(redis.call('smembers', KEYS[1])) do "
                                 "redis.call('del', ARGV[1] .. d) end "
@@ -159,12 +166,46 @@ static char *record_json(const struct active *a)
     return s;
 }
 
+/* A write whose reply changes nothing, tracked only so alarm_state_pending() counts it. */
+static void write_finished(void *arg, struct redisReply *reply, int err)
+{
+    (void)reply;
+    (void)err;
+    op_done(arg);
+}
+
+/* The bus has the event (or never will): only a delivered one leaves the outbox. */
+static void on_confirmed(void *arg, int status)
+{
+    struct op *o = arg;
+    struct alarm_state *st = o->st;
+    if (st && status == 0) {
+        char okey[256];
+        store_key(st->store, okey, sizeof okey, "alarm:outbox");
+        store_command(st->store, write_finished, op_new(st), "LREM %s 1 %s", okey, o->payload);
+    }
+    op_done(o);
+}
+
+/* Publish payload (taken over); when recorded, it waits in the outbox until confirmed. */
+static void publish(struct alarm_state *st, const char *key, char *payload, int recorded)
+{
+    if (!recorded) {
+        bus_outbox_publish(st->out, BUS_ALARMS, key, payload);
+        return;
+    }
+    struct op *c = op_new(st);
+    c->payload = xstrdup(payload);
+    bus_outbox_publish_confirmed(st->out, BUS_ALARMS, key, payload, on_confirmed, c);
+}
+
 static void write_done(void *arg, struct redisReply *reply, int err)
 {
     struct op *o = arg;
     struct alarm_state *st = o->st;
     if (st) {
-        if (err || !reply || reply->type == REDIS_REPLY_ERROR) {
+        int recorded = !err && reply && reply->type != REDIS_REPLY_ERROR;
+        if (!recorded) {
             if (!st->dirty)
                 log_warn("collector", "alarm state not saved in Redis (%s); alarms still flow",
                          err     ? strerror(-err)
@@ -173,7 +214,7 @@ static void write_done(void *arg, struct redisReply *reply, int err)
             st->dirty = 1;
         }
         if (o->payload) {
-            bus_outbox_publish(st->out, BUS_ALARMS, o->key, o->payload);
+            publish(st, o->key, o->payload, recorded);
             o->payload = NULL;
         }
     }
@@ -184,22 +225,23 @@ static void write_done(void *arg, struct redisReply *reply, int err)
 static void write_change(struct alarm_state *st, const struct alarm_report *r,
                          const struct active *a, char *payload)
 {
-    char hkey[512], skey[256], field[512];
+    char hkey[512], skey[256], okey[256], field[512];
     const char *obj = r->object ? r->object : "";
-    store_key(st->store, hkey, sizeof hkey, "alarm:%s", r->device);
+    store_key(st->store, hkey, sizeof hkey, "alarm:dev:%s", r->device);
     store_key(st->store, skey, sizeof skey, "alarm:devices");
+    store_key(st->store, okey, sizeof okey, "alarm:outbox");
     field_name(field, sizeof field, obj, r->kind);
     struct op *o = op_new(st);
     o->payload = payload;
     o->key = xstrdup(r->device);
     if (r->active) {
         char *rec = record_json(a);
-        store_command(st->store, write_done, o, "EVAL %s 2 %s %s %s %s %s", raise_lua, hkey, skey,
-                      field, rec, r->device);
+        store_command(st->store, write_done, o, "EVAL %s 3 %s %s %s %s %s %s %s", raise_lua, hkey,
+                      skey, okey, field, rec, r->device, payload);
         free(rec);
     } else {
-        store_command(st->store, write_done, o, "EVAL %s 2 %s %s %s %s", clear_lua, hkey, skey,
-                      field, r->device);
+        store_command(st->store, write_done, o, "EVAL %s 3 %s %s %s %s %s %s", clear_lua, hkey,
+                      skey, okey, field, r->device, payload);
     }
 }
 
@@ -263,11 +305,42 @@ static void release_held(struct alarm_state *st, int apply_them)
 
 /* ---- loading what Redis remembers ---- */
 
-static void finish_load(struct alarm_state *st)
+static void ready(struct alarm_state *st)
 {
     st->ready = 1;
     log_info("collector", "alarm state loaded: %zu active", strmap_count(st->active));
     release_held(st, 1);
+}
+
+/* Events a crash left unconfirmed go out again, before anything new (at least once: a
+ * consumer may see an alarm event twice and treats (id, action) as idempotent). */
+static void replay_done(void *arg, struct redisReply *reply, int err)
+{
+    struct op *o = arg;
+    struct alarm_state *st = o->st;
+    op_done(o);
+    if (!st)
+        return;
+    size_t n = !err && reply && reply->type == REDIS_REPLY_ARRAY ? reply->elements : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct event ev;
+        char why[128];
+        const struct redisReply *e = reply->element[i];
+        if (event_decode(e->str, e->len, &ev, why, sizeof why) < 0)
+            continue; /* not ours to judge: it stays for an operator to look at */
+        publish(st, event_key(&ev), xstrndup(e->str, e->len), 1);
+        event_deinit(&ev);
+    }
+    if (n)
+        log_info("collector", "published again %zu alarm events left unconfirmed", n);
+    ready(st);
+}
+
+static void finish_load(struct alarm_state *st)
+{
+    char okey[256];
+    store_key(st->store, okey, sizeof okey, "alarm:outbox");
+    store_command(st->store, replay_done, op_new(st), "LRANGE %s 0 -1", okey);
 }
 
 static void restore_field(struct alarm_state *st, const char *device, const char *field,
@@ -335,7 +408,7 @@ static void scan_done(void *arg, struct redisReply *reply, int err)
         char hkey[512];
         struct op *h = op_new(st);
         h->device = xstrdup(members->element[i]->str);
-        store_key(st->store, hkey, sizeof hkey, "alarm:%s", h->device);
+        store_key(st->store, hkey, sizeof hkey, "alarm:dev:%s", h->device);
         st->loads++;
         store_command(st->store, hgetall_done, h, "HGETALL %s", hkey);
     }
@@ -361,7 +434,7 @@ static void resync(struct alarm_state *st)
 {
     char skey[256], prefix[256];
     store_key(st->store, skey, sizeof skey, "alarm:devices");
-    store_key(st->store, prefix, sizeof prefix, "alarm:");
+    store_key(st->store, prefix, sizeof prefix, "alarm:dev:");
     st->dirty = 0;
     store_command(st->store, write_done, op_new(st), "EVAL %s 1 %s %s", reset_lua, skey, prefix);
     size_t cursor = 0;
@@ -370,10 +443,10 @@ static void resync(struct alarm_state *st)
     while (strmap_next(st->active, &cursor, &key, &v)) {
         const struct active *a = v;
         char hkey[512], field[512];
-        store_key(st->store, hkey, sizeof hkey, "alarm:%s", a->device);
+        store_key(st->store, hkey, sizeof hkey, "alarm:dev:%s", a->device);
         field_name(field, sizeof field, a->object, a->kind);
         char *rec = record_json(a);
-        store_command(st->store, write_done, op_new(st), "EVAL %s 2 %s %s %s %s %s", raise_lua,
+        store_command(st->store, write_done, op_new(st), "EVAL %s 2 %s %s %s %s %s", state_lua,
                       hkey, skey, field, rec, a->device);
         free(rec);
     }

@@ -134,9 +134,15 @@ void bus_free(struct bus *bus)
 int bus_publish(struct bus *bus, enum bus_topic topic, const char *key, const void *payload,
                 size_t len)
 {
+    return bus_publish_confirmed(bus, topic, key, payload, len, NULL, NULL);
+}
+
+int bus_publish_confirmed(struct bus *bus, enum bus_topic topic, const char *key,
+                          const void *payload, size_t len, bus_confirm_fn cb, void *arg)
+{
     if ((unsigned)topic >= BUS_TOPIC_COUNT)
         return -EINVAL;
-    return bus->ops->publish(bus->impl, topic, key ? key : "", payload, len);
+    return bus->ops->publish(bus->impl, topic, key ? key : "", payload, len, cb, arg);
 }
 
 int bus_publish_event(struct bus *bus, const struct event *ev)

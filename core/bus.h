@@ -90,6 +90,15 @@ void bus_free(struct bus *bus);
  * tries again later), or another negative errno. payload is copied. */
 int bus_publish(struct bus *bus, enum bus_topic topic, const char *key, const void *payload,
                 size_t len);
+/* Outcome of a confirmed publish, exactly once and always from the loop (never inside the
+ * publish call): 0 when the transport holds the message durably (Kafka: acknowledged by the
+ * brokers with acks=all; in-process: queued), or a negative errno when it never will
+ * (-ECANCELED when the bus is freed first). */
+typedef void (*bus_confirm_fn)(void *arg, int status);
+/* bus_publish with a delivery confirmation. When it returns an error (-ENOBUFS included), cb
+ * is never called. */
+int bus_publish_confirmed(struct bus *bus, enum bus_topic topic, const char *key,
+                          const void *payload, size_t len, bus_confirm_fn cb, void *arg);
 /* Encode ev and publish it to the topic of its type under event_key(ev). */
 int bus_publish_event(struct bus *bus, const struct event *ev);
 /* Consume topic as member of group (every group sees every message; members of one group

@@ -5,8 +5,9 @@
 #include "core/bus.h"
 
 struct bus_transport_ops {
+    /* cb may be NULL; when set, it is called once, later, from the loop */
     int (*publish)(void *impl, enum bus_topic topic, const char *key, const void *payload,
-                   size_t len);
+                   size_t len, bus_confirm_fn cb, void *arg);
     int (*subscribe)(void *impl, enum bus_topic topic, const char *group, bus_handler_fn fn,
                      void *arg);
     void (*pause)(void *impl);

@@ -47,10 +47,20 @@ struct itopic {
     size_t n_groups;
 };
 
+struct confirm {
+    bus_confirm_fn cb;
+    void *arg;
+};
+
 struct inproc {
     struct loop *loop;
     struct bus_counters *c;
     uint32_t limit;
+    /* In-process, queued is as durable as it gets: confirmations are due at once, but are
+     * delivered from the loop so no caller sees its callback inside the publish call. */
+    struct confirm *confirms;
+    size_t n_confirms;
+    struct loop_timer *confirm_timer;
     struct itopic topics[BUS_TOPIC_COUNT];
     struct loop_timer *kick;
     int paused;
@@ -98,8 +108,28 @@ static void schedule(struct inproc *ip)
         loop_timer_start(ip->kick, 0, 0);
 }
 
+static void confirm_due(void *arg)
+{
+    struct inproc *ip = arg;
+    struct confirm *due = ip->confirms; /* callbacks may publish and queue new ones */
+    size_t n = ip->n_confirms;
+    ip->confirms = NULL;
+    ip->n_confirms = 0;
+    for (size_t i = 0; i < n; i++)
+        due[i].cb(due[i].arg, 0);
+    free(due);
+}
+
+static void confirm_later(struct inproc *ip, bus_confirm_fn cb, void *arg)
+{
+    ip->confirms = xrealloc(ip->confirms, (ip->n_confirms + 1) * sizeof *ip->confirms);
+    ip->confirms[ip->n_confirms++] = (struct confirm){cb, arg};
+    if (!loop_timer_active(ip->confirm_timer))
+        loop_timer_start(ip->confirm_timer, 0, 0);
+}
+
 static int inproc_publish(void *impl, enum bus_topic topic, const char *key, const void *payload,
-                          size_t len)
+                          size_t len, bus_confirm_fn cb, void *arg)
 {
     struct inproc *ip = impl;
     struct itopic *t = &ip->topics[topic];
@@ -117,6 +147,8 @@ static int inproc_publish(void *impl, enum bus_topic topic, const char *key, con
     t->count++;
     ip->c->s.published++;
     schedule(ip);
+    if (cb)
+        confirm_later(ip, cb, arg);
     return 0;
 }
 
@@ -255,6 +287,10 @@ static void inproc_free(void *impl)
         log_warn("bus", "in-process bus freed with %zu undelivered messages", left);
     for (int ti = 0; ti < BUS_TOPIC_COUNT; ti++)
         topic_free(&ip->topics[ti]);
+    for (size_t i = 0; i < ip->n_confirms; i++)
+        ip->confirms[i].cb(ip->confirms[i].arg, -ECANCELED);
+    free(ip->confirms);
+    loop_timer_free(ip->confirm_timer);
     loop_timer_free(ip->kick);
     free(ip);
 }
@@ -266,6 +302,7 @@ void *bus_inproc_new(struct loop *loop, const struct bus_config *cfg, struct bus
     ip->c = c;
     ip->limit = cfg->queue_limit ? cfg->queue_limit : 100000;
     ip->kick = loop_timer_new(loop, kick_cb, ip);
+    ip->confirm_timer = loop_timer_new(loop, confirm_due, ip);
     return ip;
 }
 

@@ -64,15 +64,29 @@ static void producer_serve(void *arg)
         ;
 }
 
+/* The per-message opaque of a confirmed publish. */
+struct kafka_confirm {
+    bus_confirm_fn cb;
+    void *arg;
+};
+
+/* Delivery reports are served by rd_kafka_poll() from the loop, so confirmations run there. */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     (void)opaque;
-    if (!m->err)
-        return;
-    const char *fields[] = {"topic", rd_kafka_topic_name(m->rkt), "error",
-                            rd_kafka_err2name(m->err), NULL};
-    log_kv(LOG_LEVEL_ERROR, SUBSYS, fields, "message not delivered: %s", rd_kafka_err2str(m->err));
+    struct kafka_confirm *kc = m->_private;
+    if (m->err) {
+        const char *fields[] = {"topic", rd_kafka_topic_name(m->rkt), "error",
+                                rd_kafka_err2name(m->err), NULL};
+        log_kv(LOG_LEVEL_ERROR, SUBSYS, fields, "message not delivered: %s",
+               rd_kafka_err2str(m->err));
+    }
+    if (kc) {
+        kc->cb(kc->arg,
+               m->err ? (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ? -ECANCELED : -EIO) : 0);
+        free(kc);
+    }
 }
 
 static int producer_start(struct bus_kafka *bk, char *err, size_t errsz)
@@ -102,7 +116,7 @@ static rd_kafka_topic_t *producer_topic(struct bus_kafka *bk, enum bus_topic top
 }
 
 static int kafka_publish(void *impl, enum bus_topic topic, const char *key, const void *payload,
-                         size_t len)
+                         size_t len, bus_confirm_fn cb, void *arg)
 {
     struct bus_kafka *bk = impl;
     if ((unsigned)topic >= BUS_TOPIC_COUNT)
@@ -111,11 +125,17 @@ static int kafka_publish(void *impl, enum bus_topic topic, const char *key, cons
     if (!rkt)
         return -EINVAL;
     size_t klen = key ? strlen(key) : 0;
+    struct kafka_confirm *kc = NULL;
+    if (cb) {
+        kc = xmalloc(sizeof *kc);
+        *kc = (struct kafka_confirm){cb, arg};
+    }
     if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)payload, len,
-                         klen ? key : NULL, klen, NULL) == 0) {
+                         klen ? key : NULL, klen, kc) == 0) {
         bk->counters->s.published++;
         return 0;
     }
+    free(kc);
     rd_kafka_resp_err_t e = rd_kafka_last_error();
     if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         bk->counters->s.publish_refused++;
@@ -242,7 +262,12 @@ static void producer_close(struct bus_kafka *bk)
         char n[32];
         snprintf(n, sizeof n, "%d", left);
         const char *fields[] = {"unacknowledged", n, NULL};
-        log_kv(LOG_LEVEL_ERROR, SUBSYS, fields, "flush timed out; unacknowledged messages dropped");
+        log_kv(LOG_LEVEL_ERROR, SUBSYS, fields,
+               "flush timed out; unacknowledged messages purged (confirmed publishers are told)");
+        /* Purged messages get their delivery report (and confirmation) with an error now,
+         * instead of vanishing in rd_kafka_destroy(). */
+        rd_kafka_purge(bk->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_poll(bk->producer, 0);
     }
     bus_kafka_wake_free(bk->pwake);
     for (int t = 0; t < BUS_TOPIC_COUNT; t++)

@@ -15,6 +15,8 @@ struct entry {
     enum bus_topic topic;
     char *key;
     char *payload;
+    bus_confirm_fn cb; /* may be NULL */
+    void *arg;
 };
 
 struct bus_outbox {
@@ -42,13 +44,17 @@ static void flush(void *arg)
     struct bus_outbox *o = arg;
     while (o->len) {
         struct entry *e = &o->q[o->head];
-        int rc = bus_publish(o->bus, e->topic, e->key, e->payload, strlen(e->payload));
+        int rc = bus_publish_confirmed(o->bus, e->topic, e->key, e->payload, strlen(e->payload),
+                                       e->cb, e->arg);
         if (rc == -ENOBUFS) {
             loop_timer_start(o->retry, RETRY_MS, 0);
             return;
         }
-        if (rc < 0)
+        if (rc < 0) {
             log_error("bus", "%s message dropped: %s", bus_topic_id(e->topic), strerror(-rc));
+            if (e->cb)
+                e->cb(e->arg, rc);
+        }
         free(e->key);
         free(e->payload);
         o->head = (o->head + 1) % o->cap;
@@ -65,14 +71,20 @@ struct bus_outbox *bus_outbox_new(struct loop *loop, struct bus *bus)
     return o;
 }
 
-void bus_outbox_publish(struct bus_outbox *o, enum bus_topic topic, const char *key, char *payload)
+void bus_outbox_publish_confirmed(struct bus_outbox *o, enum bus_topic topic, const char *key,
+                                  char *payload, bus_confirm_fn cb, void *arg)
 {
     if (o->len == o->cap)
         grow(o);
-    o->q[(o->head + o->len++) % o->cap] =
-        (struct entry){.topic = topic, .key = xstrdup(key), .payload = payload};
+    o->q[(o->head + o->len++) % o->cap] = (struct entry){
+        .topic = topic, .key = xstrdup(key), .payload = payload, .cb = cb, .arg = arg};
     if (o->len == 1)
         flush(o);
+}
+
+void bus_outbox_publish(struct bus_outbox *o, enum bus_topic topic, const char *key, char *payload)
+{
+    bus_outbox_publish_confirmed(o, topic, key, payload, NULL, NULL);
 }
 
 int bus_outbox_publish_event(struct bus_outbox *o, const struct event *ev)
@@ -99,8 +111,11 @@ void bus_outbox_free(struct bus_outbox *o)
     if (o->len)
         log_warn("bus", "%zu messages never reached the bus", o->len);
     for (size_t i = 0; i < o->len; i++) {
-        free(o->q[(o->head + i) % o->cap].key);
-        free(o->q[(o->head + i) % o->cap].payload);
+        struct entry *e = &o->q[(o->head + i) % o->cap];
+        if (e->cb)
+            e->cb(e->arg, -ECANCELED);
+        free(e->key);
+        free(e->payload);
     }
     free(o->q);
     loop_timer_free(o->retry);

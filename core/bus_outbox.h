@@ -16,6 +16,10 @@ struct bus_outbox;
 struct bus_outbox *bus_outbox_new(struct loop *loop, struct bus *bus);
 /* Publish payload (taken over, NUL-terminated) under key, now or after what waits before it. */
 void bus_outbox_publish(struct bus_outbox *o, enum bus_topic topic, const char *key, char *payload);
+/* Like bus_outbox_publish, with cb told the delivery outcome (bus_publish_confirmed); a message
+ * still waiting when the outbox is freed is confirmed with -ECANCELED. */
+void bus_outbox_publish_confirmed(struct bus_outbox *o, enum bus_topic topic, const char *key,
+                                  char *payload, bus_confirm_fn cb, void *arg);
 /* Encode ev and publish it to its type's topic under event_key(); -EINVAL if it cannot be
  * encoded (logged), else 0. */
 int bus_outbox_publish_event(struct bus_outbox *o, const struct event *ev);

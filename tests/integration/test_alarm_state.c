@@ -142,7 +142,7 @@ START_TEST(one_event_per_change_and_clear_reuses_the_id)
     alarm_state_report(st, &up);
     assert_quiet(st, 1);
     ck_assert_int_eq(seen.action[0], ALARM_RAISE);
-    ck_assert_int_eq(redis_int("HEXISTS farol:alarm:olt-1 %s", "onu:0/1/3:17|onu-los"), 1);
+    ck_assert_int_eq(redis_int("HEXISTS farol:alarm:dev:olt-1 %s", "onu:0/1/3:17|onu-los"), 1);
     ck_assert_int_eq(redis_int("SISMEMBER farol:alarm:devices %s", "olt-1"), 1);
     struct alarm_report down = report("onu:0/1/3:17", "onu-los", false);
     alarm_state_report(st, &down);
@@ -150,7 +150,7 @@ START_TEST(one_event_per_change_and_clear_reuses_the_id)
     assert_quiet(st, 2);
     ck_assert_int_eq(seen.action[1], ALARM_CLEAR);
     ck_assert_str_eq(seen.id[1], seen.id[0]);
-    ck_assert_int_eq(redis_int("EXISTS %s", "farol:alarm:olt-1"), 0);
+    ck_assert_int_eq(redis_int("EXISTS %s", "farol:alarm:dev:olt-1"), 0);
     ck_assert_int_eq(redis_int("SISMEMBER farol:alarm:devices %s", "olt-1"), 0);
     alarm_state_free(st);
 }
@@ -217,8 +217,34 @@ START_TEST(alarms_flow_while_redis_is_down_and_state_is_rewritten_after)
         ck_assert(loop_wall_ms() < deadline);
         loop_run_once(lp, 1);
     }
-    ck_assert_int_eq(redis_int("HEXISTS farol:alarm:olt-1 %s", "|unreachable"), 1);
+    ck_assert_int_eq(redis_int("HEXISTS farol:alarm:dev:olt-1 %s", "|unreachable"), 1);
     ck_assert_int_eq(seen.n, 1);
+    alarm_state_free(st);
+}
+END_TEST
+
+START_TEST(confirmed_events_leave_the_outbox_and_leftovers_go_out_again)
+{
+    struct alarm_state *st = alarm_state_new(lp, bus, store);
+    await_ready(st);
+    struct alarm_report a = report("if:3", "link-down", true);
+    alarm_state_report(st, &a);
+    assert_quiet(st, 1);
+    ck_assert_int_eq(redis_int("LLEN %s", "farol:alarm:outbox"), 0);
+    alarm_state_free(st);
+
+    /* What a crash between the Redis write and the bus leaves behind: */
+    const char *left = "{\"v\":1,\"type\":\"alarm\",\"ts\":\"2026-11-23T21:00:00.000Z\","
+                       "\"data\":{\"id\":\"olt-1/if:4/link-down/1\",\"action\":\"raise\","
+                       "\"device\":\"olt-1\",\"object\":\"if:4\",\"kind\":\"link-down\","
+                       "\"severity\":\"major\",\"source\":\"snmp-poll\","
+                       "\"observed_at\":\"2026-11-23T21:00:00.000Z\"}}";
+    ck_assert_int_eq(redis_int("RPUSH farol:alarm:outbox %s", left), 1);
+    st = alarm_state_new(lp, bus, store);
+    await_ready(st);
+    assert_quiet(st, 2);
+    ck_assert_str_eq(seen.id[1], "olt-1/if:4/link-down/1");
+    ck_assert_int_eq(redis_int("LLEN %s", "farol:alarm:outbox"), 0);
     alarm_state_free(st);
 }
 END_TEST
@@ -233,6 +259,7 @@ int main(void)
     tcase_add_test(tc, a_restart_neither_raises_again_nor_forgets);
     tcase_add_test(tc, reports_before_the_load_are_held_then_applied);
     tcase_add_test(tc, alarms_flow_while_redis_is_down_and_state_is_rewritten_after);
+    tcase_add_test(tc, confirmed_events_leave_the_outbox_and_leftovers_go_out_again);
     suite_add_tcase(s, tc);
     return check_run(s, CK_NOFORK);
 }

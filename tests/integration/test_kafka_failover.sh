@@ -14,6 +14,7 @@ mock() { echo "$*" >"$FIFO"; await "mock to run '$*'" 5 grep -q "ok $*" "$WORK/m
 N=2000
 for i in $(seq 1 $N); do alarm_json "f-$i" "olt-$((i % 50))"; done >"$WORK/events.jsonl"
 
+mock leader farol.alarms 0 2   # make sure the broker that goes down leads a partition
 mock down 2
 mock reqerr 0 6 5   # the next five Produce requests: NOT_LEADER_FOR_PARTITION
 start_bg "$WORK/publish.log" "$FAROL" bus publish --brokers "$BROKERS" "${KPROPS[@]}" \

@@ -230,6 +230,43 @@ START_TEST(publishing_from_a_handler_does_not_recurse)
 }
 END_TEST
 
+struct confirms {
+    int calls, last, inside;
+};
+
+static void confirmed(void *arg, int status)
+{
+    struct confirms *c = arg;
+    ck_assert_int_eq(c->inside, 0); /* never from inside bus_publish_confirmed */
+    c->calls++;
+    c->last = status;
+    loop_stop(lp);
+}
+
+START_TEST(confirmation_comes_once_from_the_loop)
+{
+    struct confirms c = {0};
+    c.inside = 1;
+    ck_assert_int_eq(bus_publish_confirmed(bus, BUS_ALARMS, "d", "x", 1, confirmed, &c), 0);
+    c.inside = 0;
+    ck_assert_int_eq(c.calls, 0);
+    loop_run(lp);
+    ck_assert_int_eq(c.calls, 1);
+    ck_assert_int_eq(c.last, 0);
+}
+END_TEST
+
+START_TEST(unconfirmed_at_free_are_cancelled)
+{
+    struct confirms c = {0};
+    ck_assert_int_eq(bus_publish_confirmed(bus, BUS_ALARMS, "d", "x", 1, confirmed, &c), 0);
+    bus_free(bus);
+    bus = NULL;
+    ck_assert_int_eq(c.calls, 1);
+    ck_assert_int_eq(c.last, -ECANCELED);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("bus_inproc");
@@ -242,6 +279,8 @@ int main(void)
     tcase_add_test(tc, poison_message_is_dead_lettered_and_skipped);
     tcase_add_test(tc, malformed_events_never_reach_the_stage);
     tcase_add_test(tc, publishing_from_a_handler_does_not_recurse);
+    tcase_add_test(tc, confirmation_comes_once_from_the_loop);
+    tcase_add_test(tc, unconfirmed_at_free_are_cancelled);
     suite_add_tcase(s, tc);
     return check_run(s, CK_NOFORK);
 }

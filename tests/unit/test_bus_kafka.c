@@ -150,6 +150,57 @@ START_TEST(full_queue_refuses_with_enobufs)
 }
 END_TEST
 
+struct acks {
+    int ok, failed;
+};
+
+static void on_ack(void *arg, int status)
+{
+    struct acks *a = arg;
+    status == 0 ? a->ok++ : a->failed++;
+}
+
+static int acked_three(void *arg)
+{
+    return ((struct acks *)arg)->ok == 3;
+}
+
+START_TEST(confirmation_follows_the_brokers_acknowledgement)
+{
+    struct bus_config cfg;
+    kafka_config(&cfg);
+    char err[512];
+    struct bus *bus = bus_new(loop, &cfg, err, sizeof err);
+    ck_assert_msg(bus != NULL, "%s", err);
+    struct acks a = {0};
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(bus_publish_confirmed(bus, BUS_ALARMS, "olt-1", "x", 1, on_ack, &a), 0);
+    ck_assert_int_eq(a.ok + a.failed, 0); /* not before the brokers answered */
+    ck_assert(run_until(acked_three, &a, 10000));
+    ck_assert_int_eq(a.failed, 0);
+    bus_free(bus);
+    bus_config_deinit(&cfg);
+}
+END_TEST
+
+START_TEST(unacknowledged_at_free_are_reported_not_lost)
+{
+    struct bus_config cfg;
+    kafka_config(&cfg);
+    cfg.flush_timeout_ms = 200;
+    char err[512];
+    rd_kafka_mock_broker_set_down(mock, 1); /* nothing can be acknowledged */
+    struct bus *bus = bus_new(loop, &cfg, err, sizeof err);
+    ck_assert_msg(bus != NULL, "%s", err);
+    struct acks a = {0};
+    ck_assert_int_eq(bus_publish_confirmed(bus, BUS_ALARMS, "olt-1", "x", 1, on_ack, &a), 0);
+    bus_free(bus);
+    ck_assert_int_eq(a.ok, 0);
+    ck_assert_int_eq(a.failed, 1);
+    bus_config_deinit(&cfg);
+}
+END_TEST
+
 struct seen {
     char payload[32][8];
     int n;
@@ -223,6 +274,8 @@ int main(void)
     tcase_add_test(tc, missing_brokers_fails);
     tcase_add_test(tc, full_queue_refuses_with_enobufs);
     tcase_add_test(tc, retry_redelivers_same_message_in_order);
+    tcase_add_test(tc, confirmation_follows_the_brokers_acknowledgement);
+    tcase_add_test(tc, unacknowledged_at_free_are_reported_not_lost);
     suite_add_tcase(s, tc);
     return check_run(s, CK_FORK_GETENV);
 }
