@@ -5,6 +5,7 @@
 #include "daemon/cmd_bus.h"
 #include "daemon/cmd_ping.h"
 #include "daemon/cmd_snmp.h"
+#include "daemon/cmd_topology.h" /* -- topology -- */
 #include "daemon/commands.h"
 
 struct command {
@@ -19,6 +20,9 @@ static const struct command commands[] = {
     {"bus", cmd_bus, "publish events to or consume events from the Kafka bus"},
     {"ping", cmd_ping, "probe targets with ICMP echo and report like fping"},
     {"snmp", cmd_snmp, "read OIDs from many SNMP agents at once (get, walk)"},
+    /* -- topology -- */
+    {"topology", cmd_topology, "import topology files into Redis; show a node"},
+    {"impact", cmd_impact, "who would lose service if a node failed"},
 };
 
 static void usage(FILE *f)
