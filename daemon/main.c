@@ -19,7 +19,8 @@ static const struct command commands[] = {
     {"check-config", cmd_check_config, "validate a configuration file, listing every problem"},
     {"bus", cmd_bus, "publish events to or consume events from the Kafka bus"},
     {"ping", cmd_ping, "probe targets with ICMP echo and report like fping"},
-    {"snmp", cmd_snmp, "read OIDs from many SNMP agents at once (get, walk)"},
+    {"snmp", cmd_snmp,
+     "read OIDs from many SNMP agents at once (get, walk), or poll with a profile"},
     /* -- topology -- */
     {"topology", cmd_topology, "import topology files into Redis; show a node"},
     {"impact", cmd_impact, "who would lose service if a node failed"},
