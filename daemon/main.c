@@ -4,6 +4,7 @@
 
 #include "daemon/cmd_bus.h"
 #include "daemon/cmd_ping.h"
+#include "daemon/cmd_replay.h" /* -- replay -- */
 #include "daemon/cmd_snmp.h"
 #include "daemon/cmd_topology.h" /* -- topology -- */
 #include "daemon/commands.h"
@@ -24,6 +25,8 @@ static const struct command commands[] = {
     /* -- topology -- */
     {"topology", cmd_topology, "import topology files into Redis; show a node"},
     {"impact", cmd_impact, "who would lose service if a node failed"},
+    /* -- replay -- */
+    {"replay", cmd_replay, "correlate alarm events from a file over topology files"},
 };
 
 static void usage(FILE *f)
