@@ -56,7 +56,8 @@ static void sort_subs(const struct topology *t, uint32_t *v, size_t n)
     struct keyed *k = xmalloc((n ? n : 1) * sizeof *k);
     for (size_t i = 0; i < n; i++)
         k[i] = (struct keyed){topology_sub(t, v[i])->id, v[i]};
-    qsort(k, n, sizeof *k, cmp_keyed);
+    if (n)
+        qsort(k, n, sizeof *k, cmp_keyed);
     for (size_t i = 0; i < n; i++)
         v[i] = k[i].idx;
     free(k);
@@ -156,7 +157,8 @@ static void fill_alarms(const struct corr_engine *e, const struct snap *sn, stru
         for (const struct eng_alarm *a = e->nodes[sn->nodes[i]].active; a && l->n < EVENT_MAX_IDS;
              a = a->next)
             id_list_add(l, a->id);
-    qsort(l->ids, l->n, sizeof *l->ids, cmp_str);
+    if (l->n) /* qsort on a NULL array is undefined even for zero elements */
+        qsort(l->ids, l->n, sizeof *l->ids, cmp_str);
 }
 
 static void fill_affected(struct outage *out, const uint32_t *count, size_t nsubs)
@@ -243,7 +245,8 @@ static void publish(struct eng_outage *o, const struct snap *sn)
     free(o->subs);
     o->nsubs = sn->nsubs;
     o->subs = xmalloc((sn->nsubs ? sn->nsubs : 1) * sizeof *o->subs);
-    memcpy(o->subs, sn->subs, sn->nsubs * sizeof *o->subs);
+    if (sn->nsubs)
+        memcpy(o->subs, sn->subs, sn->nsubs * sizeof *o->subs);
     memcpy(o->count, sn->count, sizeof o->count);
 }
 
