@@ -92,6 +92,7 @@ struct outage {
     struct id_list subscribers_restored; /* restored in this event (chunked) */
     char *maintenance_id;                /* planned/overrun: the window; else NULL */
     char *merged_into;                   /* set when this outage was merged into another */
+    bool flapping;                       /* its root changes state too often: damped */
     int64_t eta_ms;                      /* operator ETA, 0 = none */
     char *public_message;                /* operator text for subscribers, may be NULL */
     bool acknowledged;

@@ -73,6 +73,7 @@ static const struct event_json_field outage_fields[] = {
     F(struct outage, "subscribers_restored", EJ_IDS, 0, subscribers_restored),
     F(struct outage, "maintenance_id", EJ_NAME, 0, maintenance_id),
     F(struct outage, "merged_into", EJ_NAME, 0, merged_into),
+    F(struct outage, "flapping", EJ_BOOL, EJ_ZERO_NONE, flapping),
     F(struct outage, "eta", EJ_TIME, EJ_ZERO_NONE, eta_ms),
     F(struct outage, "public_message", EJ_TEXT, 0, public_message),
     F(struct outage, "acknowledged", EJ_BOOL, 0, acknowledged),
@@ -457,6 +458,8 @@ static int enc_field(struct enc *e, json_t *data, const struct event_json_field 
     case EJ_REAL:
         return enc_number(e, data, f, body);
     case EJ_BOOL:
+        if (!*(const bool *)(body + f->off) && (f->flags & EJ_ZERO_NONE))
+            return 0;
         json_object_set_new(data, f->name, json_boolean(*(const bool *)(body + f->off)));
         return 0;
     case EJ_IDS:

@@ -25,7 +25,7 @@ enum event_json_kind {
 
 /* Required: must be present and non-null (strings also non-empty). */
 #define EJ_REQ 1u
-/* Optional time where 0 means "not set": omitted on encode, 0 when absent. */
+/* Optional time (or bool) where 0 (false) means "not set": omitted on encode, 0 when absent. */
 #define EJ_ZERO_NONE 2u
 /* Optional string that reads as "" (not NULL) when absent, and is omitted when empty. */
 #define EJ_EMPTY_DEFAULT 4u

@@ -8,6 +8,7 @@
 #ifndef FAROL_ENGINE_H
 #define FAROL_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,7 +21,14 @@ struct corr_params {
     int64_t window_ms;     /* correlation window for inference */
     double infer_fraction; /* fraction of monitored ONUs failed that infers their PON/splitter */
     uint32_t infer_min;    /* least monitored ONUs below a node for inference */
+    uint32_t flap_count;   /* more state changes than this within flap_window: flapping */
+    int64_t flap_window_ms;
+    int64_t settle_ms; /* after a root recovers, no new outage below it for this long */
+    int64_t prune_ms;  /* cleared alarms are remembered (duplicate detection) this long */
 };
+
+/* What an alarm would change, without applying it (corr_engine_check). */
+enum corr_change { CORR_NOOP, CORR_RAISE, CORR_CLEAR };
 
 struct corr_sink {
     void (*emit)(void *arg, const struct event *ev); /* one outage event, engine-owned */
@@ -32,20 +40,37 @@ struct corr_engine_stats {
     uint64_t duplicates; /* (id, action) already applied */
     uint64_t unbound;    /* no binding for (device, object) */
     uint64_t ignored;    /* bound, but a kind that never fails a node */
+    uint64_t flaps;      /* nodes marked flapping */
+    uint64_t pruned;     /* cleared alarms forgotten after prune_ms */
     uint32_t outages;    /* open (suspected or confirmed) */
 };
 
-/* Defaults: hold-down 60 s, clear-hold 30 s, window 120 s, infer 0.8 of at least 4. */
+/* Defaults: hold-down 60 s, clear-hold 30 s, window 120 s, infer 0.8 of at least 4, flapping
+ * above 4 changes in 10 min, settle 60 s, cleared alarms remembered 24 h. */
 void corr_params_default(struct corr_params *p);
 /* A new engine over a finished topology; p and sink are copied (sink.emit may be NULL). */
 struct corr_engine *corr_engine_new(struct topology *topo, const struct corr_params *p,
                                     const struct corr_sink *sink);
 /* Free the engine (NULL is fine); open outages are dropped without events. */
 void corr_engine_free(struct corr_engine *e);
+/* Whether applying a would change node state (a new raise or the clear of an active one);
+ * lets the caller persist exactly the alarms that matter before applying them. */
+enum corr_change corr_engine_check(const struct corr_engine *e, const struct alarm *a);
+/* Apply one alarm's node state at now_ms without re-correlating (a burst is applied, then
+ * correlated once by corr_engine_tick). Returns true when state changed. */
+bool corr_engine_apply(struct corr_engine *e, const struct alarm *a, int64_t now_ms);
 /* Apply one alarm at now_ms, then re-correlate; events go to the sink before it returns. */
 void corr_engine_alarm(struct corr_engine *e, const struct alarm *a, int64_t now_ms);
-/* Advance timers (hold-down, clear-hold) to now_ms; events go to the sink. */
+/* Re-correlate and advance timers (hold-down, clear-hold, settle, flap holds) to now_ms;
+ * events go to the sink. */
 void corr_engine_tick(struct corr_engine *e, int64_t now_ms);
+/* True when alarms were applied since the last tick. */
+bool corr_engine_dirty(const struct corr_engine *e);
+/* Reload a published outage after a restart, from its last event (id, root, seq, cause,
+ * times) and its published subscriber ids, without emitting anything; the next tick compares
+ * it with the reloaded alarms. -ENOENT when its root is not in the topology (then dropped). */
+int corr_engine_restore(struct corr_engine *e, const struct outage *last, const char *const *subs,
+                        size_t nsubs);
 /* The earliest future time at which a tick can change something, or INT64_MAX. */
 int64_t corr_engine_next_deadline(const struct corr_engine *e);
 /* Counters so far. */

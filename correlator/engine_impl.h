@@ -1,5 +1,8 @@
-/* engine_impl: state shared by engine.c (alarms, node state, failed set, roots) and
- * engine_outage.c (outage lifecycle and events). Private to the engine. */
+/* engine_impl: state shared by the engine's modules, private to them:
+ *   engine.c         life cycle, steps, timers, restore;
+ *   engine_alarm.c   alarms to node state (idempotency, flapping, unknown subtrees);
+ *   engine_infer.c   inference at PON ports and splitters, and the top roots of the cut;
+ *   engine_outage.c  the outage lifecycle and its events. */
 #ifndef FAROL_ENGINE_IMPL_H
 #define FAROL_ENGINE_IMPL_H
 
@@ -15,19 +18,27 @@ struct eng_alarm {
     char *kind;
     uint32_t node;
     int64_t observed_ms;
+    int64_t cleared_ms; /* when it cleared (pruning), 0 while active */
     bool active;
-    struct eng_alarm *next; /* the node's active list */
+    bool unknown;           /* snmp-unresponsive: marks the subtree unknown, fails nothing */
+    struct eng_alarm *next; /* the node's active list, then the cleared FIFO */
 };
 
 struct eng_node {
     struct eng_alarm *active; /* active service-down alarms */
     uint32_t nactive;
+    uint32_t nunknown;   /* active snmp-unresponsive alarms */
     uint32_t failed_pos; /* index in e->failed, or TOPOLOGY_NONE */
     bool monitored;      /* has a binding */
     bool inferred;       /* failed by inference */
     bool top;            /* a top root in the current step */
     bool cut;            /* in the current cut (scratch) */
+    bool flapping;       /* changed state too often: damped */
     int64_t infer_ms;    /* inferred: earliest member failure */
+    int64_t held_until;  /* flapping and up: stays failed until then (0 = not held) */
+    int64_t unknown_ms;  /* when it became unknown (nunknown > 0) */
+    int64_t *flips;      /* ring of the last flap_count + 1 state changes, or NULL */
+    uint32_t nflips;
 };
 
 struct eng_outage {
@@ -35,11 +46,12 @@ struct eng_outage {
     uint32_t root;
     uint32_t seq;
     bool confirmed;
-    bool dead; /* removed at the end of the step */
+    bool dead;     /* removed at the end of the step */
+    bool flapping; /* published flapping mark */
     int64_t created_ms, started_ms, confirmed_ms;
     int64_t clearing_since; /* -1 while the root is failed */
     int cause;              /* enum outage_cause */
-    uint32_t *subs;         /* published affected subscribers, sorted by id */
+    uint32_t *subs;         /* published affected subscribers, sorted by rank */
     size_t nsubs;
     uint32_t count[TOPOLOGY_KINDS]; /* published node counts */
 };
@@ -51,8 +63,14 @@ struct corr_engine {
     struct corr_engine_stats st;
     size_t nnodes;
     struct eng_node *nodes;
-    uint32_t *failed; /* nodes with an active own alarm */
+    uint32_t *rank;   /* subscriber index -> rank of its id (deterministic ordering) */
+    uint32_t *failed; /* nodes with an active own alarm, or held by flap damping */
     size_t nfailed;
+    uint32_t *held; /* flapping nodes held failed while up */
+    size_t nheld;
+    uint32_t *unknown; /* nodes with an active snmp-unresponsive alarm */
+    size_t nunknown;
+    struct eng_alarm *cleared_head, *cleared_tail; /* cleared alarms in clear order */
     struct strmap *alarms;       /* id -> struct eng_alarm */
     struct strmap *unbound;      /* device -> uint64_t* count */
     struct strmap *used_ids;     /* outage ids ever used -> (void *)1 */
@@ -60,15 +78,31 @@ struct corr_engine {
     size_t noutages;
     uint32_t *mark; /* BFS stamps */
     uint32_t stamp;
+    uint32_t *scratch; /* nnodes entries, for one function at a time */
+    bool dirty;        /* alarms applied since the last step */
 };
 
 /* Node failure time: own alarms' earliest observation, or the inferred time. */
 int64_t engine_fail_ms(const struct corr_engine *e, uint32_t n);
-/* True when n failed itself or by inference. */
+/* True when n failed itself, by inference, or is held failed by flap damping. */
 bool engine_is_failed(const struct corr_engine *e, uint32_t n);
+/* Release flapping nodes whose hold ran out by now_ms. */
+void engine_release_held(struct corr_engine *e, int64_t now_ms);
+/* Earliest hold or unknown deadline after now, or INT64_MAX. */
+int64_t engine_node_deadline(const struct corr_engine *e);
+/* True when n or a node that dominates it has been unknown for less than the window. */
+bool engine_in_unknown(const struct corr_engine *e, uint32_t n, int64_t now_ms);
+/* Mark inferred nodes (PON ports, splitters) from the failed ONUs below them. */
+void engine_infer(struct corr_engine *e);
+/* Cut the failed set and mark the top roots (nodes[].top and .cut). */
+void engine_find_roots(struct corr_engine *e);
 /* Run the outage lifecycle over the current roots and cut (nodes[].top/.cut set). */
 void engine_outages_step(struct corr_engine *e, int64_t now_ms);
 /* Free one outage record. */
 void engine_outage_free(struct eng_outage *o);
+/* Insert o into the open outages, kept sorted by id. */
+void engine_outage_insert(struct corr_engine *e, struct eng_outage *o);
+/* Sort subscriber indexes by rank. */
+void engine_sort_subs(const struct corr_engine *e, uint32_t *v, size_t n);
 
 #endif

@@ -34,30 +34,25 @@ static const struct topology *T(const struct corr_engine *e)
     return e->topo;
 }
 
-static int cmp_sub(const void *a, const void *b, void *topo)
-{
-    return strcmp(topology_sub(topo, *(const uint32_t *)a)->id,
-                  topology_sub(topo, *(const uint32_t *)b)->id);
-}
-
-struct keyed {
-    const char *id;
-    uint32_t idx;
+struct ranked {
+    uint32_t rank, idx;
 };
 
-static int cmp_keyed(const void *a, const void *b)
+static int cmp_ranked(const void *a, const void *b)
 {
-    return strcmp(((const struct keyed *)a)->id, ((const struct keyed *)b)->id);
+    uint32_t x = ((const struct ranked *)a)->rank, y = ((const struct ranked *)b)->rank;
+    return x < y ? -1 : x > y;
 }
 
-/* Subscribers by id, so that events and their diffs do not depend on load order. */
-static void sort_subs(const struct topology *t, uint32_t *v, size_t n)
+/* Subscribers by id rank, so that events and their diffs do not depend on load order. */
+void engine_sort_subs(const struct corr_engine *e, uint32_t *v, size_t n)
 {
-    struct keyed *k = xmalloc((n ? n : 1) * sizeof *k);
+    if (n < 2)
+        return;
+    struct ranked *k = xmalloc(n * sizeof *k);
     for (size_t i = 0; i < n; i++)
-        k[i] = (struct keyed){topology_sub(t, v[i])->id, v[i]};
-    if (n)
-        qsort(k, n, sizeof *k, cmp_keyed);
+        k[i] = (struct ranked){e->rank[v[i]], v[i]};
+    qsort(k, n, sizeof *k, cmp_ranked);
     for (size_t i = 0; i < n; i++)
         v[i] = k[i].idx;
     free(k);
@@ -135,7 +130,7 @@ static void snapshot(struct corr_engine *e, const struct eng_outage *o, struct s
         for (uint32_t j = 0; j < n->nsubs; j++)
             sn->subs[sn->nsubs++] = n->subs[j];
     }
-    sort_subs(T(e), sn->subs, sn->nsubs);
+    engine_sort_subs(e, sn->subs, sn->nsubs);
     const struct eng_node *r = &e->nodes[o->root];
     sn->cause = r->nactive ? cause_of_alarms(r) : cause_inferred(e, sn);
 }
@@ -217,6 +212,7 @@ static void emit(struct corr_engine *e, struct eng_outage *o, enum outage_phase 
         add_ids(e, &out->subscribers_restored, d->rest, d->nrest, c);
         if (merged_into && c == chunks - 1)
             out->merged_into = xstrdup(merged_into);
+        out->flapping = o->flapping;
         if (e->sink.emit)
             e->sink.emit(e->sink.arg, &ev);
         event_deinit(&ev);
@@ -229,7 +225,7 @@ static size_t diff(const struct corr_engine *e, const uint32_t *a, size_t na, co
 {
     size_t i = 0, j = 0, n = 0;
     while (i < na) {
-        int c = j < nb ? cmp_sub(&a[i], &b[j], (void *)T(e)) : -1;
+        int c = j < nb ? (e->rank[a[i]] > e->rank[b[j]]) - (e->rank[a[i]] < e->rank[b[j]]) : -1;
         if (c < 0)
             out[n++] = a[i++];
         else if (c > 0)
@@ -257,9 +253,11 @@ static void update(struct corr_engine *e, struct eng_outage *o, struct snap *sn,
     uint32_t *rest = xmalloc((o->nsubs + 1) * sizeof *rest);
     struct delta d = {add, rest, diff(e, sn->subs, sn->nsubs, o->subs, o->nsubs, add),
                       diff(e, o->subs, o->nsubs, sn->subs, sn->nsubs, rest)};
-    if (d.nadd || d.nrest || sn->cause != o->cause ||
+    bool flapping = e->nodes[o->root].flapping;
+    if (d.nadd || d.nrest || sn->cause != o->cause || flapping != o->flapping ||
         memcmp(sn->count, o->count, sizeof o->count)) {
         o->cause = sn->cause;
+        o->flapping = flapping;
         emit(e, o, OUTAGE_UPDATED, sn, &d, NULL, now_ms);
         publish(o, sn);
     }
@@ -274,6 +272,7 @@ static void confirm(struct corr_engine *e, struct eng_outage *o, struct snap *sn
     o->confirmed_ms = now_ms;
     strmap_put(e->used_ids, o->id, (void *)1); /* published: never reuse */
     o->cause = sn->cause;
+    o->flapping = e->nodes[o->root].flapping;
     struct delta d = {sn->subs, NULL, sn->nsubs, 0};
     emit(e, o, OUTAGE_OPENED, sn, &d, NULL, now_ms);
     publish(o, sn);
@@ -293,15 +292,25 @@ static void confirm(struct corr_engine *e, struct eng_outage *o, struct snap *sn
     }
 }
 
+/* Subscribers whose node is still cut off (a child that stayed down, now its own outage)
+ * are not restored: their successor outage carries them. */
 static void resolve(struct corr_engine *e, struct eng_outage *o, int64_t now_ms)
 {
-    struct delta d = {NULL, o->subs, 0, o->nsubs};
+    uint32_t *rest = xmalloc((o->nsubs ? o->nsubs : 1) * sizeof *rest);
+    size_t n = 0;
+    for (size_t i = 0; i < o->nsubs; i++)
+        if (!e->nodes[topology_sub(T(e), o->subs[i])->node].cut)
+            rest[n++] = o->subs[i];
+    struct delta d = {NULL, rest, 0, n};
     emit(e, o, OUTAGE_RESOLVED, NULL, &d, NULL, now_ms);
+    free(rest);
     o->dead = true;
 }
 
 static void run_one(struct corr_engine *e, struct eng_outage *o, int64_t now_ms)
 {
+    if (engine_in_unknown(e, o->root, now_ms))
+        return; /* stale alarms below an unresponsive device: wait until it answers */
     if (!engine_is_failed(e, o->root)) {
         if (!o->confirmed) { /* a blip: never published */
             o->dead = true;
@@ -335,7 +344,7 @@ static struct eng_outage *find_root(const struct corr_engine *e, uint32_t root)
     return NULL;
 }
 
-static void insert_sorted(struct corr_engine *e, struct eng_outage *o)
+void engine_outage_insert(struct corr_engine *e, struct eng_outage *o)
 {
     e->outages = xrealloc(e->outages, (e->noutages + 1) * sizeof *e->outages);
     size_t i = e->noutages++;
@@ -360,13 +369,30 @@ static void create(struct corr_engine *e, uint32_t root, int64_t now_ms)
     struct eng_outage *o = xcalloc(1, sizeof *o);
     *o = (struct eng_outage){
         .id = id, .root = root, .created_ms = now_ms, .started_ms = started, .clearing_since = -1};
-    insert_sorted(e, o);
+    engine_outage_insert(e, o);
+}
+
+/* A root that recovered holds back new outages below it for settle: children still down
+ * right after their parent came back are usually about to clear too. */
+static bool settling(const struct corr_engine *e, uint32_t n, int64_t now_ms)
+{
+    const struct topology_node *x = topology_node(T(e), n);
+    for (size_t i = 0; i < e->noutages; i++) {
+        const struct eng_outage *o = e->outages[i];
+        if (o->dead || !o->confirmed || o->clearing_since < 0 ||
+            now_ms - o->clearing_since >= e->p.settle_ms || o->root == n)
+            continue;
+        const struct topology_node *r = topology_node(T(e), o->root);
+        if (x->pre >= r->pre && x->pre < r->end)
+            return true;
+    }
+    return false;
 }
 
 void engine_outages_step(struct corr_engine *e, int64_t now_ms)
 {
     for (size_t i = 0; i < e->nnodes; i++)
-        if (e->nodes[i].top && !find_root(e, (uint32_t)i))
+        if (e->nodes[i].top && !find_root(e, (uint32_t)i) && !settling(e, (uint32_t)i, now_ms))
             create(e, (uint32_t)i, now_ms);
     for (size_t i = 0; i < e->noutages; i++)
         if (!e->outages[i]->dead)
