@@ -246,6 +246,8 @@ static const struct schema_field root_fields[] = {
     {"bus", SCHEMA_MAP, offsetof(struct config, bus), 0, .sub = &bus_section},
     {"collector", SCHEMA_MAP, offsetof(struct config, collector), 0,
      .sub = &collector_config_section},
+    {"correlator", SCHEMA_MAP, offsetof(struct config, correlator), 0,
+     .sub = &correlator_config_section},
     {0}};
 static const struct schema_section root_section = {.fields = root_fields};
 

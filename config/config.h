@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config/collector_config.h"
+#include "config/correlator_config.h"
 #include "core/bus.h"
 #include "core/log.h"
 #include "core/store.h"
@@ -29,6 +30,7 @@ struct config {
         int64_t drain_timeout_ms; /* how long SIGTERM waits for in-flight work */
     } daemon;
     struct collector_config collector;
+    struct correlator_config correlator;
 };
 
 /* All problems found in one load, each "FILE:LINE:COL: message". Caller-owned. */

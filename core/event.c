@@ -233,9 +233,8 @@ static bool outage_eq(const struct outage *a, const struct outage *b)
            ids_eq(&a->subscribers_added, &b->subscribers_added) &&
            ids_eq(&a->subscribers_restored, &b->subscribers_restored) &&
            str_eq(a->maintenance_id, b->maintenance_id) && str_eq(a->merged_into, b->merged_into) &&
-           a->flapping == b->flapping &&
-           a->eta_ms == b->eta_ms && str_eq(a->public_message, b->public_message) &&
-           a->acknowledged == b->acknowledged;
+           a->flapping == b->flapping && a->eta_ms == b->eta_ms &&
+           str_eq(a->public_message, b->public_message) && a->acknowledged == b->acknowledged;
 }
 
 static bool maintenance_eq(const struct maintenance *a, const struct maintenance *b)

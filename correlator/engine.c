@@ -181,8 +181,8 @@ int corr_engine_restore(struct corr_engine *e, const struct outage *last, const 
 {
     uint32_t root = topology_find_node(e->topo, last->root);
     if (root == TOPOLOGY_NONE) {
-        log_warn("correlator", "outage %s: root %s is no longer in the topology; dropped",
-                 last->id, last->root);
+        log_warn("correlator", "outage %s: root %s is no longer in the topology; dropped", last->id,
+                 last->root);
         return -ENOENT;
     }
     struct eng_outage *o = xcalloc(1, sizeof *o);

@@ -53,8 +53,9 @@ struct corr_engine *corr_engine_new(struct topology *topo, const struct corr_par
                                     const struct corr_sink *sink);
 /* Free the engine (NULL is fine); open outages are dropped without events. */
 void corr_engine_free(struct corr_engine *e);
-/* Whether applying a would change node state (a new raise or the clear of an active one);
- * lets the caller persist exactly the alarms that matter before applying them. */
+/* Whether a matters to correlation: a new raise of a kind that fails a node or freezes a
+ * subtree (bound or not: a topology imported later may bind it), or the clear of an active
+ * one. Lets the caller persist exactly those before applying them. */
 enum corr_change corr_engine_check(const struct corr_engine *e, const struct alarm *a);
 /* Apply one alarm's node state at now_ms without re-correlating (a burst is applied, then
  * correlated once by corr_engine_tick). Returns true when state changed. */

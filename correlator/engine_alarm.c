@@ -195,10 +195,8 @@ enum corr_change corr_engine_check(const struct corr_engine *e, const struct ala
         return al->action == ALARM_CLEAR && a->active ? CORR_CLEAR : CORR_NOOP;
     if (al->action == ALARM_CLEAR)
         return CORR_NOOP; /* a clear for a raise we never saw: nothing to undo */
-    if (!is_down_kind(al->kind) && strcmp(al->kind, unknown_kind))
-        return CORR_NOOP;
-    return topology_bind_lookup(e->topo, al->device, al->object) == TOPOLOGY_NONE ? CORR_NOOP
-                                                                                  : CORR_RAISE;
+    /* unbound too: a topology imported later binds it */
+    return is_down_kind(al->kind) || !strcmp(al->kind, unknown_kind) ? CORR_RAISE : CORR_NOOP;
 }
 
 static void mark_unknown(struct corr_engine *e, struct eng_alarm *a, bool on, int64_t now_ms)

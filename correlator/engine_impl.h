@@ -71,10 +71,10 @@ struct corr_engine {
     uint32_t *unknown; /* nodes with an active snmp-unresponsive alarm */
     size_t nunknown;
     struct eng_alarm *cleared_head, *cleared_tail; /* cleared alarms in clear order */
-    struct strmap *alarms;       /* id -> struct eng_alarm */
-    struct strmap *unbound;      /* device -> uint64_t* count */
-    struct strmap *used_ids;     /* outage ids ever used -> (void *)1 */
-    struct eng_outage **outages; /* open ones, sorted by id */
+    struct strmap *alarms;                         /* id -> struct eng_alarm */
+    struct strmap *unbound;                        /* device -> uint64_t* count */
+    struct strmap *used_ids;                       /* outage ids ever used -> (void *)1 */
+    struct eng_outage **outages;                   /* open ones, sorted by id */
     size_t noutages;
     uint32_t *mark; /* BFS stamps */
     uint32_t stamp;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "daemon/cmd_bus.h"
+#include "daemon/cmd_maint.h" /* -- maint -- */
 #include "daemon/cmd_ping.h"
 #include "daemon/cmd_replay.h" /* -- replay -- */
 #include "daemon/cmd_snmp.h"
@@ -25,6 +26,8 @@ static const struct command commands[] = {
     /* -- topology -- */
     {"topology", cmd_topology, "import topology files into Redis; show a node"},
     {"impact", cmd_impact, "who would lose service if a node failed"},
+    /* -- maint -- */
+    {"maintenance", cmd_maintenance, "plan, cancel and list maintenance windows"},
     /* -- replay -- */
     {"replay", cmd_replay, "correlate alarm events from a file over topology files"},
 };
