@@ -11,7 +11,6 @@ void corr_db_init(struct corr_db *db, struct loop *loop, const struct store_conf
 {
     memset(db, 0, sizeof *db);
     db->loop = loop;
-    store_config_init(&db->cfg);
     store_config_copy(&db->cfg, cfg);
 }
 

@@ -18,8 +18,11 @@
 #include "core/xmalloc.h"
 #include "correlator/corr_db.h"
 #include "correlator/engine.h"
+#include "correlator/maint.h"
+#include "correlator/maint_store.h"
 #include "correlator/outage_store.h"
 #include "correlator/topology_store.h"
+#include "correlator/usage.h"
 
 struct correlator {
     struct loop *loop;
@@ -31,6 +34,9 @@ struct correlator {
     struct topology *topo;
     char version[64]; /* "" = no topology loaded */
     struct corr_engine *engine;
+    struct usage_acct *usage;
+    uint32_t thresholds[USAGE_MAX_THRESHOLDS];
+    size_t nthresholds;
     struct loop_timer *batch, *deadline, *topo_poll;
     struct pub *pubs; /* awaiting confirmation */
     unsigned long handled;
@@ -76,10 +82,31 @@ static void publish_json(struct correlator *c, const char *key, const char *json
     bus_outbox_publish_confirmed(c->out, BUS_OUTAGES, key, xstrdup(json), on_confirmed, p);
 }
 
-/* Engine sink: state and outbox entry first (one transaction), then the bus. */
+/* A window's lifecycle event: its record is saved, then the event is published. */
+static void on_window(struct correlator *c, const struct event *ev)
+{
+    struct maint_set *m = corr_engine_maint(c->engine);
+    struct store_sync *ss = corr_db_get(&c->db);
+    char err[256];
+    for (size_t i = 0; ss && i < maint_count(m); i++) {
+        const struct maintenance *w = maint_get(m, i);
+        if (!strcmp(w->id, ev->u.maintenance.id) && maint_store_save(ss, w, err, sizeof err) < 0)
+            corr_db_failed(&c->db, err);
+    }
+    log_info("correlator", "maintenance %s seq=%u %s: %u subscribers", ev->u.maintenance.id,
+             ev->u.maintenance.seq, maint_phase_name(ev->u.maintenance.phase),
+             ev->u.maintenance.affected_subscribers);
+    bus_outbox_publish_event(c->out, ev);
+}
+
+/* Engine sink: an outage's state and outbox entry first (one transaction), then the bus. */
 static void on_outage(void *arg, const struct event *ev)
 {
     struct correlator *c = arg;
+    if (ev->type == EVENT_MAINTENANCE) {
+        on_window(c, ev);
+        return;
+    }
     char *json = NULL, err[256];
     if (event_encode(ev, &json, NULL, err, sizeof err) < 0) {
         log_error("correlator", "outage %s cannot be encoded: %s", ev->u.outage.id, err);
@@ -110,6 +137,13 @@ struct replay_ctx {
     size_t n;
 };
 
+static int restore_window(void *arg, const struct maintenance *w)
+{
+    struct replay_ctx *r = arg;
+    maint_restore(corr_engine_maint(r->e), w, r->now);
+    return 0;
+}
+
 static void restore_alarm(void *arg, const struct alarm *a)
 {
     struct replay_ctx *r = arg;
@@ -135,7 +169,7 @@ static struct topology *load_topology(struct correlator *c, struct store_sync *s
                                       size_t vsz)
 {
     char err[256];
-    struct topology *t = topology_store_load(ss, v, vsz, err, sizeof err);
+    struct topology *t = topology_store_load_lean(ss, v, vsz, err, sizeof err);
     if (t)
         return t;
     if (topology_store_current(ss, v, vsz, err, sizeof err) != -ENOENT) {
@@ -165,7 +199,9 @@ static int rebuild(struct correlator *c)
     struct corr_sink sink = {on_outage, c};
     struct corr_engine *e = corr_engine_new(t, &c->params, &sink);
     struct replay_ctx r = {e, loop_wall_ms(), 0};
-    int rc = outage_store_load_outages(ss, restore_outage, e, err, sizeof err);
+    int rc = maint_store_load(ss, restore_window, &r, err, sizeof err);
+    if (rc == 0)
+        rc = outage_store_load_outages(ss, restore_outage, e, err, sizeof err);
     if (rc == 0)
         rc = outage_store_load_alarms(ss, restore_alarm, &r, err, sizeof err);
     if (rc < 0) {
@@ -174,6 +210,7 @@ static int rebuild(struct correlator *c)
         topology_free(t);
         return rc;
     }
+    usage_set_topology(c->usage, t);
     corr_engine_free(c->engine);
     topology_free(c->topo);
     c->engine = e;
@@ -233,7 +270,7 @@ static void on_topo_poll(void *arg)
     }
 }
 
-static int on_alarm(struct correlator *c, const struct alarm *a)
+static int on_alarm(struct correlator *c, const struct alarm *a, const struct bus_msg *msg)
 {
     if (!c->engine && rebuild(c) < 0)
         return BUS_RETRY;
@@ -243,8 +280,8 @@ static int on_alarm(struct correlator *c, const struct alarm *a)
         char err[256];
         if (!ss)
             return BUS_RETRY; /* never correlate what a restart would forget */
-        if (outage_store_alarm(ss, a, a->action == ALARM_CLEAR ? CORR_CLEAR : ch, err, sizeof err) <
-            0) {
+        if (outage_store_alarm(ss, a, msg->payload, msg->len,
+                               a->action == ALARM_CLEAR ? CORR_CLEAR : ch, err, sizeof err) < 0) {
             corr_db_failed(&c->db, err);
             return BUS_RETRY;
         }
@@ -275,13 +312,51 @@ static void journal(const struct event *ev)
     }
 }
 
+static int on_usage(struct correlator *c, const struct usage_sample *u)
+{
+    struct store_sync *ss = corr_db_get(&c->db);
+    char err[256];
+    if (!ss)
+        return BUS_RETRY;
+    usage_set_store(c->usage, ss);
+    int rc = usage_sample(c->usage, u, loop_wall_ms(), err, sizeof err);
+    if (rc == -EAGAIN) {
+        corr_db_failed(&c->db, err);
+        return BUS_RETRY;
+    }
+    if (rc < 0)
+        log_warn("correlator", "usage sample refused: %s", err);
+    return rc;
+}
+
+/* A planner's request (seq 0); the correlator's own lifecycle events (seq >= 1) are skipped. */
+static int on_request(struct correlator *c, const struct maintenance *req)
+{
+    char err[256];
+    if (req->seq != 0)
+        return 0;
+    if (!c->engine && rebuild(c) < 0)
+        return BUS_RETRY;
+    if (!corr_db_get(&c->db))
+        return BUS_RETRY; /* a window must be saved before it counts */
+    int rc = corr_engine_window(c->engine, req, loop_wall_ms(), err, sizeof err);
+    if (rc < 0)
+        log_warn("correlator", "maintenance request %s refused: %s", req->id, err);
+    else
+        arm_deadline(c);
+    return rc;
+}
+
 static int on_event(void *arg, const struct event *ev, const struct bus_msg *msg)
 {
     struct correlator *c = arg;
-    (void)msg;
     int rc = 0;
     if (ev->type == EVENT_ALARM)
-        rc = on_alarm(c, &ev->u.alarm);
+        rc = on_alarm(c, &ev->u.alarm, msg);
+    else if (ev->type == EVENT_USAGE)
+        rc = on_usage(c, &ev->u.usage);
+    else if (ev->type == EVENT_MAINTENANCE)
+        rc = on_request(c, &ev->u.maintenance);
     if (rc == 0) {
         journal(ev);
         c->handled++;
@@ -300,6 +375,26 @@ static void params_from(struct corr_params *p, const struct correlator_config *c
     p->flap_count = (uint32_t)cc->flap_count;
     p->flap_window_ms = cc->flap_window_ms;
     p->settle_ms = cc->settle_ms;
+    p->maint_prestart_ms = cc->maintenance_prestart_ms;
+}
+
+static void on_threshold(void *arg, const struct event *ev)
+{
+    struct correlator *c = arg;
+    log_info("correlator", "usage of %s crossed %u%% of its cap in cycle %s",
+             ev->u.threshold.subscriber, ev->u.threshold.percent, ev->u.threshold.cycle);
+    bus_outbox_publish_event(c->out, ev);
+}
+
+static void usage_setup(struct correlator *c, const struct correlator_config *cc)
+{
+    struct usage_params up;
+    usage_params_default(&up);
+    for (size_t i = 0; i < cc->n_usage_thresholds && i < USAGE_MAX_THRESHOLDS; i++)
+        c->thresholds[c->nthresholds++] = (uint32_t)cc->usage_thresholds[i];
+    up.thresholds = c->thresholds;
+    up.nthresholds = c->nthresholds;
+    c->usage = usage_new(NULL, NULL, &up, on_threshold, c);
 }
 
 struct correlator *correlator_new(struct loop *loop, struct bus *bus, struct store *store,
@@ -313,6 +408,7 @@ struct correlator *correlator_new(struct loop *loop, struct bus *bus, struct sto
     params_from(&c->params, &cfg->correlator);
     corr_db_init(&c->db, loop, &cfg->redis);
     c->out = bus_outbox_new(loop, bus);
+    usage_setup(c, &cfg->correlator);
     c->batch = loop_timer_new(loop, on_batch, c);
     c->deadline = loop_timer_new(loop, on_deadline, c);
     c->topo_poll = loop_timer_new(loop, on_topo_poll, c);
@@ -326,8 +422,11 @@ struct correlator *correlator_new(struct loop *loop, struct bus *bus, struct sto
     int rc = bus_subscribe_events(bus, BUS_ALARMS, "correlator", on_event, c);
     if (rc == 0)
         rc = bus_subscribe_events(bus, BUS_USAGE, "correlator", on_event, c);
+    if (rc == 0)
+        rc = bus_subscribe_events(bus, BUS_MAINTENANCE, "correlator", on_event, c);
     if (rc < 0) {
-        snprintf(err, errsz, "cannot subscribe to the alarm and usage topics (%d)", rc);
+        snprintf(err, errsz, "cannot subscribe to the alarm, usage and maintenance topics (%d)",
+                 rc);
         correlator_free(c);
         return NULL;
     }
@@ -358,6 +457,7 @@ void correlator_free(struct correlator *c)
     for (struct pub *p = c->pubs; p; p = p->next)
         p->c = NULL; /* confirmed later by the bus: entries stay in the Redis outbox */
     corr_engine_free(c->engine);
+    usage_free(c->usage);
     topology_free(c->topo);
     corr_db_deinit(&c->db);
     free(c);

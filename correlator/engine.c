@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "correlator/engine_impl.h"
+#include "correlator/maint.h"
 
 void corr_params_default(struct corr_params *p)
 {
@@ -22,7 +23,8 @@ void corr_params_default(struct corr_params *p)
                               .flap_count = 4,
                               .flap_window_ms = 600000,
                               .settle_ms = 60000,
-                              .prune_ms = 86400000};
+                              .prune_ms = 86400000,
+                              .maint_prestart_ms = MAINT_PRESTART_DEFAULT_MS};
 }
 
 struct rank_key {
@@ -67,6 +69,8 @@ struct corr_engine *corr_engine_new(struct topology *topo, const struct corr_par
     e->unknown = xcalloc(n, sizeof *e->unknown);
     e->mark = xcalloc(n, sizeof *e->mark);
     e->scratch = xcalloc(n, sizeof *e->scratch);
+    e->tops = xcalloc(n, sizeof *e->tops);
+    e->by_root = xcalloc(n, sizeof *e->by_root);
     e->rank = rank_subs(topo);
     for (size_t i = 0; i < e->nnodes; i++)
         e->nodes[i].failed_pos = TOPOLOGY_NONE;
@@ -75,6 +79,8 @@ struct corr_engine *corr_engine_new(struct topology *topo, const struct corr_par
     e->alarms = strmap_new();
     e->unbound = strmap_new();
     e->used_ids = strmap_new();
+    struct maint_sink ms = {e->sink.emit, e->sink.arg};
+    e->maint = maint_new(topo, p->maint_prestart_ms, &ms);
     return e;
 }
 
@@ -96,6 +102,7 @@ void corr_engine_free(struct corr_engine *e)
     strmap_free(e->alarms, alarm_free);
     strmap_free(e->unbound, free);
     strmap_free(e->used_ids, NULL);
+    maint_free(e->maint);
     for (size_t i = 0; i < e->nnodes; i++)
         free(e->nodes[i].flips);
     free(e->nodes);
@@ -104,17 +111,26 @@ void corr_engine_free(struct corr_engine *e)
     free(e->unknown);
     free(e->mark);
     free(e->scratch);
+    free(e->tops);
+    free(e->by_root);
     free(e->rank);
     free(e);
 }
 
+/* A step after alarms (or a released hold, a window starting or ending) recomputes the cut
+ * and every outage; a step that only lets time pass runs just the outages whose timer is due. */
 static void step(struct corr_engine *e, int64_t now_ms)
 {
+    bool changed = e->dirty || maint_next_deadline(e->maint) <= now_ms;
+    maint_tick(e->maint, now_ms); /* windows start and end before outages look at them */
+    changed |= engine_release_held(e, now_ms);
     e->dirty = false;
-    engine_release_held(e, now_ms);
-    engine_infer(e);
-    engine_find_roots(e);
-    engine_outages_step(e, now_ms);
+    if (changed) {
+        engine_infer(e);
+        engine_find_roots(e);
+    }
+    engine_outages_step(e, changed, now_ms);
+    e->now_ms = now_ms;
     e->st.outages = (uint32_t)e->noutages;
 }
 
@@ -129,27 +145,51 @@ void corr_engine_tick(struct corr_engine *e, int64_t now_ms)
     step(e, now_ms);
 }
 
+int corr_engine_window(struct corr_engine *e, const struct maintenance *req, int64_t now_ms,
+                       char *err, size_t errsz)
+{
+    maint_tick(e->maint, now_ms);
+    int rc = maint_request(e->maint, req, now_ms, err, errsz);
+    if (rc == 0)
+        step(e, now_ms);
+    return rc;
+}
+
+struct maint_set *corr_engine_maint(struct corr_engine *e)
+{
+    return e->maint;
+}
+
 bool corr_engine_dirty(const struct corr_engine *e)
 {
     return e->dirty;
 }
 
-static int64_t outage_deadline(const struct corr_engine *e, const struct eng_outage *o)
+/* Deadlines already passed are not reported again: a recovered root with failures left
+ * below it after settle changes only when an alarm arrives. */
+int64_t engine_outage_deadline(const struct corr_engine *e, const struct eng_outage *o)
 {
-    if (!o->confirmed)
-        return o->created_ms + e->p.hold_down_ms;
+    if (!o->confirmed) /* a frozen suspect waits for its subtree's deadline instead */
+        return o->created_ms + e->p.hold_down_ms > e->now_ms ? o->created_ms + e->p.hold_down_ms
+                                                             : INT64_MAX;
     if (o->clearing_since < 0)
         return INT64_MAX;
     int64_t d = o->clearing_since + e->p.clear_hold_ms;
     int64_t s = o->clearing_since + e->p.settle_ms;
-    return s < d ? s : d; /* settle's end lets held-back children through */
+    int64_t t = INT64_MAX;
+    if (d > e->now_ms)
+        t = d;
+    if (s > e->now_ms && s < t)
+        t = s;
+    return t;
 }
 
 int64_t corr_engine_next_deadline(const struct corr_engine *e)
 {
-    int64_t t = engine_node_deadline(e);
+    int64_t t = engine_node_deadline(e), m = maint_next_deadline(e->maint);
+    t = m < t ? m : t;
     for (size_t i = 0; i < e->noutages; i++) {
-        int64_t d = outage_deadline(e, e->outages[i]);
+        int64_t d = engine_outage_deadline(e, e->outages[i]);
         t = d < t ? d : t;
     }
     return t;
@@ -186,16 +226,19 @@ int corr_engine_restore(struct corr_engine *e, const struct outage *last, const 
         return -ENOENT;
     }
     struct eng_outage *o = xcalloc(1, sizeof *o);
-    *o = (struct eng_outage){.id = xstrdup(last->id),
-                             .root = root,
-                             .seq = last->seq,
-                             .confirmed = true,
-                             .flapping = last->flapping,
-                             .created_ms = last->started_ms,
-                             .started_ms = last->started_ms,
-                             .confirmed_ms = last->confirmed_ms,
-                             .clearing_since = -1,
-                             .cause = (int)last->cause};
+    *o =
+        (struct eng_outage){.id = xstrdup(last->id),
+                            .root = root,
+                            .seq = last->seq,
+                            .confirmed = true,
+                            .flapping = last->flapping,
+                            .created_ms = last->started_ms,
+                            .started_ms = last->started_ms,
+                            .confirmed_ms = last->confirmed_ms,
+                            .clearing_since = -1,
+                            .cause = (int)last->cause,
+                            .maint_id = last->maintenance_id ? xstrdup(last->maintenance_id) : NULL,
+                            .overrun_sent = last->cause == CAUSE_OVERRUN};
     o->subs = xmalloc((nsubs ? nsubs : 1) * sizeof *o->subs);
     for (size_t i = 0; i < nsubs; i++) {
         uint32_t s = topology_find_sub(e->topo, subs[i]);
@@ -206,6 +249,8 @@ int corr_engine_restore(struct corr_engine *e, const struct outage *last, const 
     restore_counts(o, last);
     strmap_put(e->used_ids, o->id, (void *)1);
     engine_outage_insert(e, o);
+    e->by_root[root] = o;
+    e->dirty = true; /* compare it with the reloaded alarms at the next tick */
     e->st.outages = (uint32_t)e->noutages;
     return 0;
 }

@@ -23,17 +23,21 @@ struct corr_params {
     uint32_t infer_min;    /* least monitored ONUs below a node for inference */
     uint32_t flap_count;   /* more state changes than this within flap_window: flapping */
     int64_t flap_window_ms;
-    int64_t settle_ms; /* after a root recovers, no new outage below it for this long */
-    int64_t prune_ms;  /* cleared alarms are remembered (duplicate detection) this long */
+    int64_t settle_ms;         /* after a root recovers, no new outage below it for this long */
+    int64_t prune_ms;          /* cleared alarms are remembered (duplicate detection) this long */
+    int64_t maint_prestart_ms; /* windows' affected sets are recomputed this early */
 };
 
 /* What an alarm would change, without applying it (corr_engine_check). */
 enum corr_change { CORR_NOOP, CORR_RAISE, CORR_CLEAR };
 
 struct corr_sink {
-    void (*emit)(void *arg, const struct event *ev); /* one outage event, engine-owned */
+    void (*emit)(void *arg, const struct event *ev); /* one outage or maintenance event,
+                                                        engine-owned */
     void *arg;
 };
+
+struct maint_set;
 
 struct corr_engine_stats {
     uint64_t alarms;     /* every alarm given */
@@ -65,6 +69,12 @@ void corr_engine_alarm(struct corr_engine *e, const struct alarm *a, int64_t now
 /* Re-correlate and advance timers (hold-down, clear-hold, settle, flap holds) to now_ms;
  * events go to the sink. */
 void corr_engine_tick(struct corr_engine *e, int64_t now_ms);
+/* Apply a planner's maintenance request (a seq-0 maintenance event, correlator/maint.h) at
+ * now_ms, then re-correlate. Returns 0 or a negative errno with a message in err. */
+int corr_engine_window(struct corr_engine *e, const struct maintenance *req, int64_t now_ms,
+                       char *err, size_t errsz);
+/* The engine's maintenance windows (for persistence and listing; the engine owns them). */
+struct maint_set *corr_engine_maint(struct corr_engine *e);
 /* True when alarms were applied since the last tick. */
 bool corr_engine_dirty(const struct corr_engine *e);
 /* Reload a published outage after a restart, from its last event (id, root, seq, cause,

@@ -121,8 +121,9 @@ static void node_clear(struct corr_engine *e, struct eng_alarm *a, int64_t now_m
     }
 }
 
-void engine_release_held(struct corr_engine *e, int64_t now_ms)
+bool engine_release_held(struct corr_engine *e, int64_t now_ms)
 {
+    bool changed = false;
     for (size_t i = 0; i < e->nheld;) {
         uint32_t n = e->held[i];
         struct eng_node *s = &e->nodes[n];
@@ -134,6 +135,19 @@ void engine_release_held(struct corr_engine *e, int64_t now_ms)
         s->flapping = false; /* up for a whole window */
         e->held[i] = e->held[--e->nheld];
         failed_del(e, n);
+        changed = true;
+    }
+    for (size_t i = 0; i < e->nunknown;) {
+        struct eng_node *s = &e->nodes[e->unknown[i]];
+        if (!s->nunknown && now_ms >= s->known_ms + e->p.settle_ms) {
+            s->known_ms = 0;
+            e->unknown[i] = e->unknown[--e->nunknown];
+            changed = true;
+        } else {
+            changed |= s->nunknown && now_ms >= s->unknown_ms + e->p.window_ms &&
+                       e->now_ms < s->unknown_ms + e->p.window_ms; /* window ran out */
+            i++;
+        }
     }
     while (e->cleared_head && e->cleared_head->cleared_ms + e->p.prune_ms <= now_ms) {
         struct eng_alarm *a = e->cleared_head;
@@ -146,17 +160,26 @@ void engine_release_held(struct corr_engine *e, int64_t now_ms)
         free(a);
         e->st.pruned++;
     }
+    return changed;
+}
+
+/* The freeze of an unknown subtree ends a correlation window after it began, or a settle
+ * period after the device answers again (its first answer re-evaluates the stale alarms). */
+static int64_t unknown_end(const struct corr_engine *e, const struct eng_node *s)
+{
+    return s->nunknown ? s->unknown_ms + e->p.window_ms : s->known_ms + e->p.settle_ms;
 }
 
 int64_t engine_node_deadline(const struct corr_engine *e)
 {
     int64_t t = INT64_MAX;
     for (size_t i = 0; i < e->nheld; i++)
-        if (e->nodes[e->held[i]].held_until < t)
+        if (e->nodes[e->held[i]].held_until > e->now_ms && e->nodes[e->held[i]].held_until < t)
             t = e->nodes[e->held[i]].held_until;
     for (size_t i = 0; i < e->nunknown; i++) {
-        int64_t d = e->nodes[e->unknown[i]].unknown_ms + e->p.window_ms;
-        t = d < t ? d : t;
+        int64_t d = unknown_end(e, &e->nodes[e->unknown[i]]);
+        if (d > e->now_ms && d < t)
+            t = d;
     }
     return t;
 }
@@ -165,9 +188,14 @@ bool engine_in_unknown(const struct corr_engine *e, uint32_t n, int64_t now_ms)
 {
     if (!e->nunknown)
         return false;
-    for (uint32_t x = n; x != TOPOLOGY_NONE; x = topology_node(e->topo, x)->idom) {
+    /* a node's own alarms (its ICMP, its link) are not what its silent agent makes stale; an
+     * inferred or ONU failure below an unknown device is */
+    uint32_t x = e->nodes[n].nactive ? topology_node(e->topo, n)->idom : n;
+    if (e->nodes[n].nactive && topology_node(e->topo, n)->kind == TOPOLOGY_ONU)
+        x = n;
+    for (; x != TOPOLOGY_NONE; x = topology_node(e->topo, x)->idom) {
         const struct eng_node *s = &e->nodes[x];
-        if (s->nunknown && now_ms - s->unknown_ms < e->p.window_ms)
+        if ((s->nunknown || s->known_ms) && now_ms < unknown_end(e, s))
             return true;
     }
     return false;
@@ -199,14 +227,21 @@ enum corr_change corr_engine_check(const struct corr_engine *e, const struct ala
     return is_down_kind(al->kind) || !strcmp(al->kind, unknown_kind) ? CORR_RAISE : CORR_NOOP;
 }
 
+static bool listed_unknown(const struct eng_node *s)
+{
+    return s->nunknown || s->known_ms;
+}
+
 static void mark_unknown(struct corr_engine *e, struct eng_alarm *a, bool on, int64_t now_ms)
 {
     struct eng_node *s = &e->nodes[a->node];
+    if (!listed_unknown(s))
+        e->unknown[e->nunknown++] = a->node;
     if (on && s->nunknown++ == 0) {
         s->unknown_ms = now_ms;
-        e->unknown[e->nunknown++] = a->node;
+        s->known_ms = 0;
     } else if (!on && --s->nunknown == 0) {
-        list_del(e->unknown, &e->nunknown, a->node);
+        s->known_ms = now_ms; /* listed until its settle ends (engine_release_held) */
     }
 }
 

@@ -37,6 +37,7 @@ struct eng_node {
     int64_t infer_ms;    /* inferred: earliest member failure */
     int64_t held_until;  /* flapping and up: stays failed until then (0 = not held) */
     int64_t unknown_ms;  /* when it became unknown (nunknown > 0) */
+    int64_t known_ms;    /* when it answered again (frozen for settle more), 0 = not */
     int64_t *flips;      /* ring of the last flap_count + 1 state changes, or NULL */
     uint32_t nflips;
 };
@@ -51,6 +52,8 @@ struct eng_outage {
     int64_t created_ms, started_ms, confirmed_ms;
     int64_t clearing_since; /* -1 while the root is failed */
     int cause;              /* enum outage_cause */
+    char *maint_id;         /* planned (or overrun): the window, else NULL */
+    bool overrun_sent;      /* maint_overrun() called for it */
     uint32_t *subs;         /* published affected subscribers, sorted by rank */
     size_t nsubs;
     uint32_t count[TOPOLOGY_KINDS]; /* published node counts */
@@ -68,7 +71,7 @@ struct corr_engine {
     size_t nfailed;
     uint32_t *held; /* flapping nodes held failed while up */
     size_t nheld;
-    uint32_t *unknown; /* nodes with an active snmp-unresponsive alarm */
+    uint32_t *unknown; /* nodes unknown (snmp-unresponsive) or settling after it */
     size_t nunknown;
     struct eng_alarm *cleared_head, *cleared_tail; /* cleared alarms in clear order */
     struct strmap *alarms;                         /* id -> struct eng_alarm */
@@ -79,25 +82,35 @@ struct corr_engine {
     uint32_t *mark; /* BFS stamps */
     uint32_t stamp;
     uint32_t *scratch; /* nnodes entries, for one function at a time */
-    bool dirty;        /* alarms applied since the last step */
+    uint32_t *tops;    /* the top roots of the last step */
+    size_t ntops;
+    int64_t now_ms; /* the last step's time */
+    bool dirty;     /* alarms applied since the last step */
+    struct maint_set *maint;
+    struct eng_outage **by_root; /* node -> its open outage (NULL: none), nnodes entries */
 };
 
 /* Node failure time: own alarms' earliest observation, or the inferred time. */
 int64_t engine_fail_ms(const struct corr_engine *e, uint32_t n);
 /* True when n failed itself, by inference, or is held failed by flap damping. */
 bool engine_is_failed(const struct corr_engine *e, uint32_t n);
-/* Release flapping nodes whose hold ran out by now_ms. */
-void engine_release_held(struct corr_engine *e, int64_t now_ms);
+/* Release flapping nodes whose hold ran out and unknown subtrees whose freeze ended by
+ * now_ms; true when a node's state changed. */
+bool engine_release_held(struct corr_engine *e, int64_t now_ms);
 /* Earliest hold or unknown deadline after now, or INT64_MAX. */
 int64_t engine_node_deadline(const struct corr_engine *e);
-/* True when n or a node that dominates it has been unknown for less than the window. */
+/* True when n (unless failed by its own non-ONU alarm) or a node that dominates it is unknown
+ * (snmp-unresponsive, at most a window) or answered again less than settle ago. */
 bool engine_in_unknown(const struct corr_engine *e, uint32_t n, int64_t now_ms);
 /* Mark inferred nodes (PON ports, splitters) from the failed ONUs below them. */
 void engine_infer(struct corr_engine *e);
 /* Cut the failed set and mark the top roots (nodes[].top and .cut). */
 void engine_find_roots(struct corr_engine *e);
-/* Run the outage lifecycle over the current roots and cut (nodes[].top/.cut set). */
-void engine_outages_step(struct corr_engine *e, int64_t now_ms);
+/* Run the outage lifecycle over the current roots and cut (nodes[].top/.cut set); when
+ * nothing changed since the last step, only outages with a due timer are looked at. */
+void engine_outages_step(struct corr_engine *e, bool changed, int64_t now_ms);
+/* The outage's next timer after the last step, or INT64_MAX. */
+int64_t engine_outage_deadline(const struct corr_engine *e, const struct eng_outage *o);
 /* Free one outage record. */
 void engine_outage_free(struct eng_outage *o);
 /* Insert o into the open outages, kept sorted by id. */

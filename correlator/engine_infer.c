@@ -134,12 +134,15 @@ void engine_find_roots(struct corr_engine *e)
     topology_cut(e->topo, f, nf, &c);
     for (size_t i = 0; i < c.nnodes; i++)
         e->nodes[c.nodes[i]].cut = true;
+    e->ntops = 0;
     for (size_t i = 0; i < nf; i++) {
         const struct topology_node *n = topology_node(e->topo, f[i]);
         bool top = n->nparents == 0;
         for (uint32_t j = 0; !top && j < n->nparents; j++)
             top = !e->nodes[n->parents[j]].cut;
         e->nodes[f[i]].top = top;
+        if (top)
+            e->tops[e->ntops++] = f[i];
     }
     topology_cut_deinit(&c);
 }

@@ -6,6 +6,7 @@
 
 #include "core/xmalloc.h"
 #include "correlator/engine_impl.h"
+#include "correlator/maint.h"
 
 /* What an outage covers right now. */
 struct snap {
@@ -26,6 +27,7 @@ void engine_outage_free(struct eng_outage *o)
         return;
     free(o->id);
     free(o->subs);
+    free(o->maint_id);
     free(o);
 }
 
@@ -106,18 +108,29 @@ static int cause_inferred(const struct corr_engine *e, const struct snap *sn)
 
 /* Members: the root and what is cut off below it, not entering other top roots. Leaves the
  * members marked with the current stamp. */
-static void snapshot(struct corr_engine *e, const struct eng_outage *o, struct snap *sn)
+/* Members: the seeds (the root, or the failed nodes still below a recovered root) and what is
+ * cut off below them, not entering other top roots. Leaves the members marked with the
+ * current stamp. */
+static void snapshot_from(struct corr_engine *e, const struct eng_outage *o, const uint32_t *seeds,
+                          size_t nseeds, struct snap *sn)
 {
     memset(sn, 0, sizeof *sn);
-    sn->nodes = xmalloc(e->nnodes * sizeof *sn->nodes);
+    size_t cap = nseeds + 64; /* grown as the walk goes: outages are small next to the net */
+    sn->nodes = xmalloc(cap * sizeof *sn->nodes);
     e->stamp++;
-    sn->nodes[sn->nnodes++] = o->root;
-    e->mark[o->root] = e->stamp;
+    for (size_t i = 0; i < nseeds; i++) {
+        sn->nodes[sn->nnodes++] = seeds[i];
+        e->mark[seeds[i]] = e->stamp;
+    }
     size_t nsubs = 0;
     for (size_t k = 0; k < sn->nnodes; k++) {
         const struct topology_node *n = topology_node(T(e), sn->nodes[k]);
         sn->count[n->kind]++;
         nsubs += n->nsubs;
+        if (sn->nnodes + n->nchildren > cap) {
+            cap = (sn->nnodes + n->nchildren) * 2;
+            sn->nodes = xrealloc(sn->nodes, cap * sizeof *sn->nodes);
+        }
         for (uint32_t j = 0; j < n->nchildren; j++)
             if (enterable(e, o, n->children[j])) {
                 e->mark[n->children[j]] = e->stamp;
@@ -132,7 +145,17 @@ static void snapshot(struct corr_engine *e, const struct eng_outage *o, struct s
     }
     engine_sort_subs(e, sn->subs, sn->nsubs);
     const struct eng_node *r = &e->nodes[o->root];
-    sn->cause = r->nactive ? cause_of_alarms(r) : cause_inferred(e, sn);
+    if (r->nactive)
+        sn->cause = cause_of_alarms(r);
+    else if (r->held_until || nseeds != 1 || seeds[0] != o->root)
+        sn->cause = o->cause; /* flapping and up, or children of a recovered root */
+    else
+        sn->cause = cause_inferred(e, sn);
+}
+
+static void snapshot(struct corr_engine *e, const struct eng_outage *o, struct snap *sn)
+{
+    snapshot_from(e, o, &o->root, 1, sn);
 }
 
 static void snap_deinit(struct snap *sn)
@@ -213,6 +236,7 @@ static void emit(struct corr_engine *e, struct eng_outage *o, enum outage_phase 
         if (merged_into && c == chunks - 1)
             out->merged_into = xstrdup(merged_into);
         out->flapping = o->flapping;
+        out->maintenance_id = o->maint_id ? xstrdup(o->maint_id) : NULL;
         if (e->sink.emit)
             e->sink.emit(e->sink.arg, &ev);
         event_deinit(&ev);
@@ -292,19 +316,81 @@ static void confirm(struct corr_engine *e, struct eng_outage *o, struct snap *sn
     }
 }
 
-/* Subscribers whose node is still cut off (a child that stayed down, now its own outage)
- * are not restored: their successor outage carries them. */
 static void resolve(struct corr_engine *e, struct eng_outage *o, int64_t now_ms)
 {
-    uint32_t *rest = xmalloc((o->nsubs ? o->nsubs : 1) * sizeof *rest);
-    size_t n = 0;
-    for (size_t i = 0; i < o->nsubs; i++)
-        if (!e->nodes[topology_sub(T(e), o->subs[i])->node].cut)
-            rest[n++] = o->subs[i];
-    struct delta d = {NULL, rest, 0, n};
+    struct delta d = {NULL, o->subs, 0, o->nsubs};
     emit(e, o, OUTAGE_RESOLVED, NULL, &d, NULL, now_ms);
-    free(rest);
     o->dead = true;
+}
+
+/* Inside an active window the outage is planned; when the window ends with the root still
+ * failed it is an overrun (the window is told once, which publishes its overrun event). */
+static void planned(struct corr_engine *e, struct eng_outage *o, struct snap *sn, int64_t now_ms)
+{
+    const char *w = maint_scope(e->maint, o->root, now_ms);
+    if (w) {
+        if (!o->maint_id || strcmp(o->maint_id, w)) {
+            free(o->maint_id);
+            o->maint_id = xstrdup(w);
+            o->overrun_sent = false;
+        }
+        sn->cause = CAUSE_PLANNED;
+        return;
+    }
+    if (!o->maint_id)
+        return;
+    sn->cause = CAUSE_OVERRUN;
+    if (!o->overrun_sent) {
+        o->overrun_sent = true;
+        maint_overrun(e->maint, o->maint_id, now_ms);
+    }
+}
+
+static struct eng_outage *find_root(const struct corr_engine *e, uint32_t root);
+
+/* Top roots strictly below o's root (in its dominator range), into out. */
+static size_t tops_below(const struct corr_engine *e, const struct eng_outage *o, uint32_t *out)
+{
+    const struct topology_node *r = topology_node(T(e), o->root);
+    size_t n = 0;
+    for (size_t i = 0; i < e->ntops; i++) {
+        const struct topology_node *x = topology_node(T(e), e->tops[i]);
+        if (e->tops[i] != o->root && x->pre >= r->pre && x->pre < r->end)
+            out[n++] = e->tops[i];
+    }
+    return n;
+}
+
+/* The root recovered. With nothing failed below it, it resolves after clear_hold. Otherwise
+ * the children's outcomes are held for settle; then the outage moves to the one failed node
+ * left below (re-rooted: its subscribers are never told "restored" and then "down" again),
+ * or, with several, shrinks to them. Returns true when o was re-rooted and must run again. */
+static bool recovered(struct corr_engine *e, struct eng_outage *o, int64_t now_ms)
+{
+    if (o->clearing_since < 0)
+        o->clearing_since = now_ms;
+    size_t nt = tops_below(e, o, e->scratch);
+    if (nt == 0) {
+        if (now_ms - o->clearing_since >= e->p.clear_hold_ms)
+            resolve(e, o, now_ms);
+        return false;
+    }
+    if (now_ms - o->clearing_since < e->p.settle_ms)
+        return false;
+    struct eng_outage *q = nt == 1 ? find_root(e, e->scratch[0]) : NULL;
+    if (q && !q->confirmed)
+        q->dead = true; /* a suspect below: this outage speaks for it */
+    if (nt == 1 && (!q || !q->confirmed)) {
+        o->root = e->scratch[0];
+        e->by_root[o->root] = o;
+        o->clearing_since = -1;
+        return true;
+    }
+    struct snap sn;
+    snapshot_from(e, o, e->scratch, nt, &sn);
+    update(e, o, &sn, now_ms);
+    snap_deinit(&sn);
+    return false;
 }
 
 static void run_one(struct corr_engine *e, struct eng_outage *o, int64_t now_ms)
@@ -316,11 +402,8 @@ static void run_one(struct corr_engine *e, struct eng_outage *o, int64_t now_ms)
             o->dead = true;
             return;
         }
-        if (o->clearing_since < 0)
-            o->clearing_since = now_ms;
-        if (now_ms - o->clearing_since >= e->p.clear_hold_ms)
-            resolve(e, o, now_ms);
-        return;
+        if (!recovered(e, o, now_ms))
+            return;
     }
     if (!o->confirmed && !e->nodes[o->root].top) {
         o->dead = true; /* something higher failed meanwhile: it will speak for this */
@@ -329,6 +412,7 @@ static void run_one(struct corr_engine *e, struct eng_outage *o, int64_t now_ms)
     o->clearing_since = -1;
     struct snap sn;
     snapshot(e, o, &sn);
+    planned(e, o, &sn, now_ms);
     if (o->confirmed)
         update(e, o, &sn, now_ms);
     else if (now_ms - o->created_ms >= e->p.hold_down_ms)
@@ -338,10 +422,8 @@ static void run_one(struct corr_engine *e, struct eng_outage *o, int64_t now_ms)
 
 static struct eng_outage *find_root(const struct corr_engine *e, uint32_t root)
 {
-    for (size_t i = 0; i < e->noutages; i++)
-        if (e->outages[i]->root == root && !e->outages[i]->dead)
-            return e->outages[i];
-    return NULL;
+    struct eng_outage *o = e->by_root[root];
+    return o && !o->dead && o->root == root ? o : NULL;
 }
 
 void engine_outage_insert(struct corr_engine *e, struct eng_outage *o)
@@ -370,39 +452,57 @@ static void create(struct corr_engine *e, uint32_t root, int64_t now_ms)
     *o = (struct eng_outage){
         .id = id, .root = root, .created_ms = now_ms, .started_ms = started, .clearing_since = -1};
     engine_outage_insert(e, o);
+    e->by_root[root] = o;
 }
 
-/* A root that recovered holds back new outages below it for settle: children still down
- * right after their parent came back are usually about to clear too. */
-static bool settling(const struct corr_engine *e, uint32_t n, int64_t now_ms)
+/* A recovered root's outage still speaks for what failed below it (recovered()): no new
+ * outage opens there meanwhile. clearing[] holds those outages' roots. */
+static bool settling(const struct corr_engine *e, uint32_t n, const uint32_t *clearing, size_t nc)
 {
     const struct topology_node *x = topology_node(T(e), n);
-    for (size_t i = 0; i < e->noutages; i++) {
-        const struct eng_outage *o = e->outages[i];
-        if (o->dead || !o->confirmed || o->clearing_since < 0 ||
-            now_ms - o->clearing_since >= e->p.settle_ms || o->root == n)
-            continue;
-        const struct topology_node *r = topology_node(T(e), o->root);
-        if (x->pre >= r->pre && x->pre < r->end)
+    for (size_t i = 0; i < nc; i++) {
+        const struct topology_node *r = topology_node(T(e), clearing[i]);
+        if (clearing[i] != n && x->pre >= r->pre && x->pre < r->end)
             return true;
     }
     return false;
 }
 
-void engine_outages_step(struct corr_engine *e, int64_t now_ms)
+static void create_new(struct corr_engine *e, int64_t now_ms)
 {
-    for (size_t i = 0; i < e->nnodes; i++)
-        if (e->nodes[i].top && !find_root(e, (uint32_t)i) && !settling(e, (uint32_t)i, now_ms))
-            create(e, (uint32_t)i, now_ms);
-    for (size_t i = 0; i < e->noutages; i++)
-        if (!e->outages[i]->dead)
-            run_one(e, e->outages[i], now_ms);
+    size_t nc = 0;
+    uint32_t *clearing = xmalloc((e->noutages + 1) * sizeof *clearing);
+    for (size_t i = 0; i < e->noutages; i++) {
+        const struct eng_outage *o = e->outages[i];
+        if (!o->dead && o->confirmed && (o->clearing_since >= 0 || !engine_is_failed(e, o->root)))
+            clearing[nc++] = o->root;
+    }
+    for (size_t i = 0; i < e->ntops; i++)
+        if (!find_root(e, e->tops[i]) && !settling(e, e->tops[i], clearing, nc))
+            create(e, e->tops[i], now_ms);
+    free(clearing);
+}
+
+void engine_outages_step(struct corr_engine *e, bool changed, int64_t now_ms)
+{
+    if (changed)
+        create_new(e, now_ms);
+    for (size_t i = 0; i < e->noutages; i++) {
+        struct eng_outage *o = e->outages[i];
+        /* with no state change since the last step, only a due timer can move an outage */
+        if (!o->dead && (changed || engine_outage_deadline(e, o) <= now_ms))
+            run_one(e, o, now_ms);
+    }
     size_t n = 0;
     for (size_t i = 0; i < e->noutages; i++) {
-        if (e->outages[i]->dead)
-            engine_outage_free(e->outages[i]);
-        else
-            e->outages[n++] = e->outages[i];
+        struct eng_outage *o = e->outages[i];
+        if (o->dead) {
+            if (e->by_root[o->root] == o)
+                e->by_root[o->root] = NULL;
+            engine_outage_free(o);
+        } else {
+            e->outages[n++] = o;
+        }
     }
     e->noutages = n;
 }

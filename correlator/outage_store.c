@@ -41,8 +41,8 @@ static int run(struct store_sync *ss, int argc, const char **argv, const char *w
     return 0;
 }
 
-int outage_store_alarm(struct store_sync *ss, const struct alarm *a, enum corr_change ch, char *err,
-                       size_t errsz)
+int outage_store_alarm(struct store_sync *ss, const struct alarm *a, const char *json, size_t len,
+                       enum corr_change ch, char *err, size_t errsz)
 {
     char key[256];
     store_sync_key(ss, key, sizeof key, "corr:alarms");
@@ -50,13 +50,14 @@ int outage_store_alarm(struct store_sync *ss, const struct alarm *a, enum corr_c
         return run(ss, 3, (const char *[]){"HDEL", key, a->id}, "HDEL alarm", err, errsz);
     if (ch != CORR_RAISE)
         return 0;
-    struct event ev = {.type = EVENT_ALARM, .ts_ms = a->observed_ms, .u.alarm = *a};
-    char *json = NULL;
-    if (event_encode(&ev, &json, NULL, err, errsz) < 0)
-        return -EINVAL;
-    int rc = run(ss, 4, (const char *[]){"HSET", key, a->id, json}, "HSET alarm", err, errsz);
-    free(json);
-    return rc;
+    /* the bytes as received: re-encoding would cost more than the write */
+    const char *argv[] = {"HSET", key, a->id, json};
+    const size_t lens[] = {4, strlen(key), strlen(a->id), len};
+    redisReply *r = store_sync_command_argv(ss, 4, argv, lens);
+    if (!r || r->type == REDIS_REPLY_ERROR)
+        return fail(ss, r, "HSET alarm", err, errsz);
+    freeReplyObject(r);
+    return 0;
 }
 
 /* The outage's state without its id lists: those live in the :subs set. */
@@ -84,6 +85,16 @@ static int append_ids(struct store_sync *ss, const char *cmd, const char *key,
     return rc;
 }
 
+/* The root the outage had before this event (re-rooting moves its root key). */
+static char *old_root(struct store_sync *ss, const char *hk)
+{
+    redisReply *r = store_sync_command(ss, "HGET %s root", hk);
+    char *v = r && r->type == REDIS_REPLY_STRING ? xstrndup(r->str, r->len) : NULL;
+    if (r)
+        freeReplyObject(r);
+    return v;
+}
+
 static int append_state(struct store_sync *ss, const struct outage *o, const char *state)
 {
     char hk[512], sk[512], ak[256], rk[512], seq[16];
@@ -106,7 +117,7 @@ static int append_state(struct store_sync *ss, const struct outage *o, const cha
         rc = append_ids(ss, "SREM", sk, &o->subscribers_restored);
     if (rc == 0 && !closed) {
         rc = store_pipe_append_argv(ss, 3, (const char *[]){"SADD", ak, o->id}, NULL);
-        if (rc == 0 && o->phase == OUTAGE_OPENED)
+        if (rc == 0)
             rc = store_pipe_append_argv(ss, 3, (const char *[]){"SET", rk, o->id}, NULL);
     } else if (rc == 0) {
         rc = store_pipe_append_argv(ss, 3, (const char *[]){"SREM", ak, o->id}, NULL);
@@ -128,8 +139,17 @@ int outage_store_event(struct store_sync *ss, const struct event *ev, const char
         return -EINVAL;
     char ok[256];
     store_sync_key(ss, ok, sizeof ok, "corr:outbox");
+    char hk[512];
+    store_sync_key(ss, hk, sizeof hk, "outage:%s", ev->u.outage.id);
+    char *was = old_root(ss, hk);
     store_pipe_reset(ss);
     int rc = store_pipe_append(ss, "MULTI");
+    if (rc == 0 && was && strcmp(was, ev->u.outage.root)) {
+        char rk[512];
+        store_sync_key(ss, rk, sizeof rk, "outage:root:%s", was);
+        rc = store_pipe_append(ss, "DEL %s", rk);
+    }
+    free(was);
     if (rc == 0)
         rc = append_state(ss, &ev->u.outage, state);
     if (rc == 0)

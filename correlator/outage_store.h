@@ -16,9 +16,10 @@
 #include "core/store.h"
 #include "correlator/engine.h"
 
-/* Record a raise (CORR_RAISE: the alarm as JSON) or forget a clear (CORR_CLEAR). */
-int outage_store_alarm(struct store_sync *ss, const struct alarm *a, enum corr_change ch, char *err,
-                       size_t errsz);
+/* Record a raise (CORR_RAISE: json, len bytes, is the alarm event as it came off the bus)
+ * or forget a clear (CORR_CLEAR). */
+int outage_store_alarm(struct store_sync *ss, const struct alarm *a, const char *json, size_t len,
+                       enum corr_change ch, char *err, size_t errsz);
 /* Apply one outage event (ev, and json its encoding) to the outage's state and subscriber set,
  * and append json to the outbox, in one MULTI/EXEC. */
 int outage_store_event(struct store_sync *ss, const struct event *ev, const char *json, char *err,

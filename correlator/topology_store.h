@@ -38,6 +38,10 @@ int topology_store_delete(struct store_sync *ss, const char *v, topology_store_p
  * NULL with err set on failure. */
 struct topology *topology_store_load(struct store_sync *ss, char *version, size_t vsz, char *err,
                                      size_t errsz);
+/* Like topology_store_load, but subscribers carry only what correlation and usage need (id,
+ * node, cap, cycle_day, timezone): a fraction of the memory and load time at 1M subscribers. */
+struct topology *topology_store_load_lean(struct store_sync *ss, char *version, size_t vsz,
+                                          char *err, size_t errsz);
 
 /* One node as `farol topology show` / `farol impact` read it: counts precomputed at import. */
 struct topology_store_node {

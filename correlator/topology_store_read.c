@@ -117,6 +117,8 @@ static const char *const node_fields[] = {"id", "kind", "name", "area", "parents
 static const char *const sub_fields[] = {
     "id",       "node",        "name",    "phones", "telegram", "channels",  "locale",
     "timezone", "quiet_hours", "opt_out", "plan",   "cap",      "cycle_day", NULL};
+/* What correlation needs of a subscriber: no contacts, no preferences. */
+static const char *const sub_fields_lean[] = {"id", "node", "cap", "cycle_day", "timezone", NULL};
 
 struct rd {
     struct topology *t;
@@ -236,8 +238,8 @@ static int read_binds(struct store_sync *ss, struct rd *d, const char *v, char *
     return 0;
 }
 
-struct topology *topology_store_load(struct store_sync *ss, char *version, size_t vsz, char *err,
-                                     size_t errsz)
+static struct topology *load(struct store_sync *ss, const char *const *subf, char *version,
+                             size_t vsz, char *err, size_t errsz)
 {
     char v[64], file[96];
     if (topology_store_current(ss, v, sizeof v, err, errsz) < 0)
@@ -247,7 +249,7 @@ struct topology *topology_store_load(struct store_sync *ss, char *version, size_
     d.file = topology_file(d.t, file);
     int rc = read_list(ss, &d, v, "nodes", "node:", node_fields, TOPOLOGY_REC_NODE, err, errsz);
     if (!rc)
-        rc = read_list(ss, &d, v, "subs", "sub:", sub_fields, TOPOLOGY_REC_SUB, err, errsz);
+        rc = read_list(ss, &d, v, "subs", "sub:", subf, TOPOLOGY_REC_SUB, err, errsz);
     if (!rc)
         rc = read_binds(ss, &d, v, err, errsz);
     if (!rc && (topology_finish(d.t, &d.errs) < 0 || d.errs.n)) {
@@ -263,6 +265,18 @@ struct topology *topology_store_load(struct store_sync *ss, char *version, size_
     }
     snprintf(version, vsz, "%s", v);
     return d.t;
+}
+
+struct topology *topology_store_load(struct store_sync *ss, char *version, size_t vsz, char *err,
+                                     size_t errsz)
+{
+    return load(ss, sub_fields, version, vsz, err, errsz);
+}
+
+struct topology *topology_store_load_lean(struct store_sync *ss, char *version, size_t vsz,
+                                          char *err, size_t errsz)
+{
+    return load(ss, sub_fields_lean, version, vsz, err, errsz);
 }
 
 /* ---- planner queries: bounded by the answer ---- */

@@ -1,4 +1,5 @@
-/* farol replay: each event's ts is the clock. Between events the engine is ticked at every
+/* farol replay: each event's ts is the clock. Alarms with the same ts are applied together and
+ * correlated once (the daemon's batch); between instants the engine is ticked at every
  * deadline it reports, and after the last event until no timer is left, so hold-downs and
  * clear-holds elapse exactly as in the daemon. Output is deterministic: it depends only on the
  * files. */
@@ -32,8 +33,10 @@ static void help(FILE *f)
                "Correlate alarm events (one JSON event per line, docs/events.md) over a topology\n"
                "read from YAML/CSV files (docs/topology.md), using each event's ts as the clock,\n"
                "and print the outage events as JSON lines. Timers run on after the last event\n"
-               "until every hold-down and clear-hold has elapsed. Without --subscribers the\n"
-               "subscriber id lists are left out (counts stay). Other event types are skipped.\n"
+               "until every hold-down and clear-hold has elapsed. Maintenance requests (seq 0)\n"
+               "plan windows; the windows' lifecycle events are printed too. Without\n"
+               "--subscribers the subscriber id lists are left out (counts stay). Other event\n"
+               "types are skipped.\n"
                "Exit status: 0 done, 1 invalid topology or events, 2 usage error.\n");
 }
 
@@ -78,13 +81,16 @@ static void print_event(void *arg, const struct event *ev)
 {
     struct replay *r = arg;
     struct event copy = *ev; /* shallow: only the lists are hidden, nothing is freed */
-    if (!r->subscribers) {
+    if (!r->subscribers && ev->type == EVENT_OUTAGE) {
         copy.u.outage.subscribers_added = (struct id_list){0};
         copy.u.outage.subscribers_restored = (struct id_list){0};
+    } else if (!r->subscribers) {
+        copy.u.maintenance.subscribers = (struct id_list){0};
     }
     char *out = NULL, err[256];
     if (event_encode(&copy, &out, NULL, err, sizeof err) < 0) {
-        fprintf(stderr, "farol replay: cannot encode outage %s: %s\n", ev->u.outage.id, err);
+        fprintf(stderr, "farol replay: cannot encode a %s event: %s\n", event_type_name(ev->type),
+                err);
         r->failed = 1;
         return;
     }
@@ -124,12 +130,18 @@ static int feed(struct corr_engine *e, struct replay *r, FILE *f)
             rc = 1;
             continue;
         }
-        if (ev.type == EVENT_ALARM) {
-            /* the clock never runs backwards: a late event is applied at the current time */
+        bool request = ev.type == EVENT_MAINTENANCE && ev.u.maintenance.seq == 0;
+        if ((ev.type == EVENT_ALARM || request) && ev.ts_ms > r->clock) {
+            /* alarms of one instant are correlated together, as the daemon's batch does */
+            if (corr_engine_dirty(e))
+                corr_engine_tick(e, r->clock);
             advance(e, r, ev.ts_ms);
-            r->clock = ev.ts_ms > r->clock ? ev.ts_ms : r->clock;
-            corr_engine_alarm(e, &ev.u.alarm, r->clock);
+            r->clock = ev.ts_ms; /* never backwards: a late event is applied now */
         }
+        if (ev.type == EVENT_ALARM)
+            corr_engine_apply(e, &ev.u.alarm, r->clock);
+        else if (request && corr_engine_window(e, &ev.u.maintenance, r->clock, err, sizeof err))
+            fprintf(stderr, "%s:%zu: maintenance request refused: %s\n", r->events, lineno, err);
         event_deinit(&ev);
     }
     free(line);
@@ -150,6 +162,8 @@ static int run(struct replay *r, struct topology *t)
     r->clock = INT64_MIN;
     int rc = feed(e, r, f);
     fclose(f);
+    if (corr_engine_dirty(e))
+        corr_engine_tick(e, r->clock);
     advance(e, r, INT64_MAX - 1);
     struct corr_engine_stats st;
     corr_engine_stats(e, &st);

@@ -2,12 +2,15 @@
 # The correlator stage against real peers (private redis-server, Kafka mock, kcat): alarms from
 # the bus become outage events with their subscribers; kill -9 then a restart continues the
 # same outage (no duplicate opened, seq goes on); Redis holds the state; a new topology
-# version is picked up while running; an alarm before any binding is kept and bound later.
+# version is picked up while running; an alarm before any binding is kept and bound later;
+# a planner's window makes an outage planned and survives a restart; usage samples cross the
+# cap's thresholds once each, even when redelivered.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 S="$FAROL_SRCDIR/tests/scenarios/merge/topology.yaml"
 start_redis
-start_mock -b 1 -t farol.alarms:2 -t farol.outages:2 -t farol.deadletter:1
+start_mock -b 1 -t farol.alarms:2 -t farol.outages:2 -t farol.deadletter:1 -t farol.maintenance:1 \
+    -t farol.usage:1 -t farol.thresholds:1
 rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
 cat >"$WORK/farol.yaml" <<YAML
 log: {level: debug}
@@ -40,7 +43,9 @@ run_correlator "$WORK/run1.log"
 alarm olt-1/down raise olt-1
 wait_for_log "$WORK/run1.log" "no topology binding|matches no topology binding"
 [ "$(rcli HEXISTS farol:corr:alarms olt-1/down)" = 1 ] || fail "unbound alarm not kept in Redis"
-"$FAROL" topology import "$S" "${C[@]}" >/dev/null 2>&1 || fail "import"
+sed 's/{id: sub-01, node: onu-1,/{id: sub-01, node: onu-1, cap: 1MB, cycle_day: 1,/' "$S" >"$WORK/topo1.yaml"
+grep -q 'cap: 1MB' "$WORK/topo1.yaml" || fail "test topology edit"
+"$FAROL" topology import "$WORK/topo1.yaml" "${C[@]}" >/dev/null 2>&1 || fail "import"
 await "outage opened after the topology arrived" 15 bash -c '[ $(count ".phase==\"opened\"") -ge 1 ]'
 open=$(outages | jq -c 'select(.phase=="opened")')
 id=$(echo "$open" | jq -r .id)
@@ -58,23 +63,60 @@ run_correlator "$WORK/run2.log"
 grep -q "1 alarms and 1 outages reloaded" "$WORK/run2.log" || fail "state not reloaded: $(grep reloaded "$WORK/run2.log")"
 alarm onu-3/los raise olt-1 onu:0/1/1:3 onu-los   # a consequence: no new outage
 alarm olt-1/down clear olt-1
-await "resolved" 15 bash -c '[ $(count ".phase==\"resolved\"") -ge 1 ]'
+# the OLT is back but onu-3 stays dark: after settle the same outage moves to onu-3 (its drop
+# fiber) and restores the 9 others; sub-03 is never told "restored" then "down" again
+await "re-rooted at onu-3" 15 bash -c '[ $(count ".root==\"onu-3\"") -ge 1 ]'
 [ "$(count '.root=="olt-1" and .phase=="opened"')" = 1 ] || fail "opened twice: $(outages)"
-res=$(outages | jq -c 'select(.phase=="resolved")')
-[ "$(echo "$res" | jq -r .id)" = "$id" ] || fail "resolved another outage: $res"
+[ "$(count '.phase=="opened"')" = 1 ] || fail "a second outage opened: $(outages)"
+up=$(outages | jq -c 'select(.root=="onu-3")')
+[ "$(echo "$up" | jq -r .id)" = "$id" ] || fail "another outage: $up"
+[ "$(echo "$up" | jq -r '.subscribers_restored | length')" = 9 ] || fail "restored: $up"
+[ "$(echo "$up" | jq -r '.subscribers_restored | index("sub-03")')" = null ] || fail "sub-03 restored: $up"
 seqs=$(outages | jq -r "select(.id==\"$id\") | .seq" | tr '\n' ' ')
 [ "$seqs" = "1 2 " ] || fail "seq did not continue across the restart: $seqs"
+alarm onu-3/los clear olt-1 onu:0/1/1:3 onu-los
+await "resolved" 15 bash -c '[ $(count ".phase==\"resolved\"") -ge 1 ]'
+res=$(outages | jq -c 'select(.phase=="resolved")')
+[ "$(echo "$res" | jq -r .id)" = "$id" ] || fail "resolved another outage: $res"
+[ "$(echo "$res" | jq -r '.subscribers_restored[]')" = sub-03 ] || fail "last restoration: $res"
 [ "$(rcli SISMEMBER farol:outages:active "$id")" = 0 ] || fail "still active"
 [ "$(rcli HGET "farol:outage:$id" status)" = closed ] || fail "status not closed"
 [ "$(rcli EXISTS farol:outage:root:olt-1)" = 0 ] || fail "root key left"
-# the ONU alarm left alone (still raised) becomes its own outage after settle
-await "single-ONU outage" 15 bash -c '[ $(count ".root==\"onu-3\" and .phase==\"opened\"") -ge 1 ]'
-[ "$(outages | jq -r 'select(.root=="onu-3") | .subscribers_added[]')" = sub-03 ] || fail "onu-3 subscribers"
-[ "$(echo "$res" | jq -r '.subscribers_restored | index("sub-03")')" = null ] || fail "sub-03 restored while its ONU is down: $res"
+
+# a planner's window on pon-2: scheduled with its 5 subscribers; kill -9 before it starts; the
+# restarted correlator starts it, and pon-2's ONUs going dark inside it are a planned outage
+start=$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%S.000Z); end=$(date -u -d '+40 seconds' +%Y-%m-%dT%H:%M:%S.000Z)
+printf '{"v":1,"type":"maintenance","ts":"%s","data":{"id":"mw-1","seq":0,"phase":"scheduled","nodes":["pon-2"],"starts_at":"%s","ends_at":"%s","description":"splice"}}\n' \
+    "$start" "$start" "$end" | "$FAROL" bus publish "${C[@]}" - 2>/dev/null
+windows() { kcat -C -b "$BROKERS" -t farol.maintenance -o beginning -e -q 2>/dev/null | jq -c '.data | select(.seq > 0)'; }
+export -f windows
+await "window scheduled" 10 bash -c '[ "$(windows | jq -r "select(.phase==\"scheduled\") | .affected_subscribers")" = 5 ]'
+[ "$(rcli HGET farol:maint:mw-1 phase)" = scheduled ] || fail "window not saved: $(rcli HGETALL farol:maint:mw-1)"
+kill -KILL "$CORR"; wait "$CORR" 2>/dev/null || true
+run_correlator "$WORK/run3.log"
+await "window started" 15 bash -c '[ "$(windows | jq -r "select(.phase==\"started\") | .id")" = mw-1 ]'
+for i in 6 7 8 9 10; do alarm "onu-$i/los" raise olt-1 "onu:0/1/2:$i" onu-los; done
+await "planned outage" 15 bash -c '[ $(count ".root==\"pon-2\" and .cause==\"planned\"") -ge 1 ]'
+[ "$(outages | jq -r 'select(.root=="pon-2") | .maintenance_id' | sort -u)" = mw-1 ] || fail "no maintenance_id"
+for i in 6 7 8 9 10; do alarm "onu-$i/los" clear olt-1 "onu:0/1/2:$i" onu-los; done
+await "planned outage resolved" 15 bash -c '[ $(count ".root==\"pon-2\" and .phase==\"resolved\"") -ge 1 ]'
+CORR_LOG="$WORK/run3.log"
+
+# usage: sub-01 has a 1 MB cap; 850 kB then 200 kB cross 80 % then 100 %; a redelivered
+# sample changes nothing
+usage() { printf '{"v":1,"type":"usage","ts":"%s","data":{"subscriber":"sub-01","observed_at":"%s","rx_octets":%d,"tx_octets":0,"interval_ms":300000}}\n' "$1" "$1" "$2"; }
+{ usage 2026-11-23T21:00:00.000Z 850000; usage 2026-11-23T21:05:00.000Z 200000; usage 2026-11-23T21:05:00.000Z 200000; } |
+    "$FAROL" bus publish "${C[@]}" - 2>/dev/null
+thresholds() { kcat -C -b "$BROKERS" -t farol.thresholds -o beginning -e -q 2>/dev/null | jq -c .data; }
+export -f thresholds
+await "two thresholds" 15 bash -c '[ $(thresholds | wc -l) -ge 2 ]'
+[ "$(thresholds | jq -r .percent | tr '\n' ' ')" = "80 100 " ] || fail "thresholds: $(thresholds)"
+[ "$(thresholds | jq -r .subscriber | sort -u)" = sub-01 ] || fail "threshold subscriber"
+[ "$(rcli HGET farol:usage:2026-11:sub-01 rx_octets)" = 1050000 ] || fail "usage total: $(rcli HGETALL farol:usage:2026-11:sub-01)"
 
 # a new topology version is picked up without a restart
-sed 's/sub-10, node: onu-10/sub-10, node: onu-9/' "$S" >"$WORK/topo2.yaml"
+sed 's/sub-10, node: onu-10/sub-10, node: onu-9/' "$WORK/topo1.yaml" >"$WORK/topo2.yaml"
 "$FAROL" topology import "$WORK/topo2.yaml" "${C[@]}" >/dev/null 2>&1 || fail "import 2"
-wait_for_log "$WORK/run2.log" "topology version 2 replaces 1"
+wait_for_log "$CORR_LOG" "topology version 2 replaces 1"
 kill -TERM "$CORR"; wait "$CORR" || fail "SIGTERM exit"
 echo "correlator: ok"
