@@ -71,6 +71,7 @@ struct corr_engine *corr_engine_new(struct topology *topo, const struct corr_par
     e->scratch = xcalloc(n, sizeof *e->scratch);
     e->tops = xcalloc(n, sizeof *e->tops);
     e->by_root = xcalloc(n, sizeof *e->by_root);
+    e->inferred_nodes = xcalloc(n, sizeof *e->inferred_nodes);
     e->rank = rank_subs(topo);
     for (size_t i = 0; i < e->nnodes; i++)
         e->nodes[i].failed_pos = TOPOLOGY_NONE;
@@ -113,6 +114,8 @@ void corr_engine_free(struct corr_engine *e)
     free(e->scratch);
     free(e->tops);
     free(e->by_root);
+    free(e->inferred_nodes);
+    topology_cut_deinit(&e->cut);
     free(e->rank);
     free(e);
 }

@@ -84,8 +84,11 @@ struct corr_engine {
     uint32_t *scratch; /* nnodes entries, for one function at a time */
     uint32_t *tops;    /* the top roots of the last step */
     size_t ntops;
-    int64_t now_ms; /* the last step's time */
-    bool dirty;     /* alarms applied since the last step */
+    uint32_t *inferred_nodes; /* nodes with .inferred set */
+    size_t ninferred;
+    struct topology_cut cut; /* the last step's cut: whose .cut/.top flags are set */
+    int64_t now_ms;          /* the last step's time */
+    bool dirty;              /* alarms applied since the last step */
     struct maint_set *maint;
     struct eng_outage **by_root; /* node -> its open outage (NULL: none), nnodes entries */
 };

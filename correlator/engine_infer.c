@@ -55,11 +55,10 @@ static size_t infer_candidates(struct corr_engine *e, uint32_t *out)
 {
     size_t n = 0;
     e->stamp++;
-    for (size_t i = 0; i < e->nnodes; i++)
-        if (e->nodes[i].inferred) {
-            e->mark[i] = e->stamp;
-            out[n++] = (uint32_t)i;
-        }
+    for (size_t i = 0; i < e->ninferred; i++) {
+        e->mark[e->inferred_nodes[i]] = e->stamp;
+        out[n++] = e->inferred_nodes[i];
+    }
     for (size_t i = 0; i < e->nfailed; i++) {
         const struct topology_node *f = topology_node(e->topo, e->failed[i]);
         for (uint32_t j = 0; f->kind == TOPOLOGY_ONU && j < f->nparents; j++)
@@ -91,6 +90,7 @@ static int cmp_cand(const void *a, const void *b)
 void engine_infer(struct corr_engine *e)
 {
     size_t n = infer_candidates(e, e->scratch);
+    e->ninferred = 0;
     if (!n)
         return;
     struct cand *c = xmalloc(n * sizeof *c);
@@ -116,24 +116,31 @@ void engine_infer(struct corr_engine *e)
                 break;
             }
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         e->nodes[c[i].node].inferred = c[i].ok;
+        if (c[i].ok)
+            e->inferred_nodes[e->ninferred++] = c[i].node;
+    }
     free(c);
 }
 
+/* Cost: the failed set and what it cuts off, never the whole topology: only the previous
+ * cut's flags are reset. */
 void engine_find_roots(struct corr_engine *e)
 {
+    for (size_t i = 0; i < e->cut.nnodes; i++)
+        e->nodes[e->cut.nodes[i]].top = e->nodes[e->cut.nodes[i]].cut = false;
     size_t nf = 0;
     uint32_t *f = e->scratch;
-    for (size_t i = 0; i < e->nnodes; i++) {
-        e->nodes[i].top = e->nodes[i].cut = false;
-        if (engine_is_failed(e, (uint32_t)i))
-            f[nf++] = (uint32_t)i;
-    }
-    struct topology_cut c;
-    topology_cut(e->topo, f, nf, &c);
-    for (size_t i = 0; i < c.nnodes; i++)
-        e->nodes[c.nodes[i]].cut = true;
+    for (size_t i = 0; i < e->nfailed; i++)
+        f[nf++] = e->failed[i];
+    for (size_t i = 0; i < e->ninferred; i++)
+        if (e->nodes[e->inferred_nodes[i]].failed_pos == TOPOLOGY_NONE)
+            f[nf++] = e->inferred_nodes[i];
+    topology_cut_deinit(&e->cut);
+    topology_cut(e->topo, f, nf, &e->cut);
+    for (size_t i = 0; i < e->cut.nnodes; i++)
+        e->nodes[e->cut.nodes[i]].cut = true;
     e->ntops = 0;
     for (size_t i = 0; i < nf; i++) {
         const struct topology_node *n = topology_node(e->topo, f[i]);
@@ -144,5 +151,4 @@ void engine_find_roots(struct corr_engine *e)
         if (top)
             e->tops[e->ntops++] = f[i];
     }
-    topology_cut_deinit(&c);
 }
