@@ -91,6 +91,52 @@ START_TEST(write_swap_and_delete_old)
 }
 END_TEST
 
+/* Midway through import A, import B completes on another connection: A's compare-and-set
+ * must refuse to swap, A's keys must go, and B stays current. */
+struct race {
+    struct topology *t;
+    char v[64];
+    int done;
+};
+
+static void race_progress(void *arg, const char *phase, size_t done, size_t total)
+{
+    struct race *r = arg;
+    if (r->done || strcmp(phase, "nodes") || done != total)
+        return;
+    r->done = 1;
+    char err[512];
+    struct store_config cfg;
+    store_config_init(&cfg);
+    free(cfg.address);
+    cfg.address = strdup(redis_server_address(rs));
+    struct store_sync *other = store_sync_connect(&cfg, err, sizeof err);
+    ck_assert_msg(other != NULL, "%s", err);
+    ck_assert_int_eq(topology_store_write(other, r->t, NULL, r->v, sizeof r->v, err, sizeof err),
+                     0);
+    store_sync_free(other);
+    store_config_deinit(&cfg);
+}
+
+START_TEST(racing_imports_second_swap_refused)
+{
+    struct topology *t = fixture("good.yaml");
+    char v[64] = "", cur[64], err[512];
+    ck_assert_int_eq(topology_store_write(ss, t, NULL, v, sizeof v, err, sizeof err), 0);
+    long long keys_one_version = dbsize();
+    struct race r = {.t = t};
+    struct topology_store_write_opts o = {.progress = race_progress, .progress_arg = &r};
+    char va[64] = "";
+    ck_assert_int_eq(topology_store_write(ss, t, &o, va, sizeof va, err, sizeof err), -EAGAIN);
+    ck_assert_int_eq(r.done, 1);
+    ck_assert_msg(strstr(err, "another import") != NULL, "%s", err);
+    ck_assert_int_eq(topology_store_current(ss, cur, sizeof cur, err, sizeof err), 0);
+    ck_assert_str_eq(cur, r.v);                   /* the import that finished first won */
+    ck_assert_int_eq(dbsize(), keys_one_version); /* the loser's keys and v1's are gone */
+    topology_free(t);
+}
+END_TEST
+
 START_TEST(read_back_equal)
 {
     struct topology *t = fixture("good.yaml");
@@ -176,6 +222,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, write_swap_and_delete_old);
     tcase_add_test(tc, read_back_equal);
+    tcase_add_test(tc, racing_imports_second_swap_refused);
     tcase_add_test(tc, node_record_and_paged_impact);
     tcase_add_test(tc, delete_absent_version_is_harmless);
     suite_add_tcase(s, tc);
