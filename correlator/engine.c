@@ -250,6 +250,8 @@ int corr_engine_restore(struct corr_engine *e, const struct outage *last, const 
     }
     engine_sort_subs(e, o->subs, o->nsubs);
     restore_counts(o, last);
+    if (last->cause == CAUSE_POWER_OUTAGE && last->area) /* later roots rejoin the group */
+        o->group_area = xstrdup(last->area);
     strmap_put(e->used_ids, o->id, (void *)1);
     engine_outage_insert(e, o);
     e->by_root[root] = o;

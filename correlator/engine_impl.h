@@ -53,6 +53,9 @@ struct eng_outage {
     int64_t clearing_since; /* -1 while the root is failed */
     int cause;              /* enum outage_cause */
     char *maint_id;         /* planned (or overrun): the window, else NULL */
+    char *group_area;       /* a power outage grouped by this area, else NULL */
+    uint32_t *extra;        /* the group's other roots */
+    size_t nextra;
     bool overrun_sent;      /* maint_overrun() called for it */
     uint32_t *subs;         /* published affected subscribers, sorted by rank */
     size_t nsubs;
@@ -118,6 +121,14 @@ int64_t engine_outage_deadline(const struct corr_engine *e, const struct eng_out
 void engine_outage_free(struct eng_outage *o);
 /* Insert o into the open outages, kept sorted by id. */
 void engine_outage_insert(struct corr_engine *e, struct eng_outage *o);
+/* A new root that is a power cut in the area of an open power group joins it (true). */
+bool engine_group_join(struct corr_engine *e, uint32_t root);
+/* A new outage that is a power cut with an area becomes that area's group. */
+void engine_group_mark(struct corr_engine *e, struct eng_outage *o);
+/* Drop the group's roots that recovered or are covered; promote one if the first left. */
+void engine_group_prune(struct corr_engine *e, struct eng_outage *o);
+/* The outage's roots into out (1 + nextra entries); returns their count. */
+size_t engine_group_seeds(const struct eng_outage *o, uint32_t *out);
 /* Sort subscriber indexes by rank. */
 void engine_sort_subs(const struct corr_engine *e, uint32_t *v, size_t n);
 

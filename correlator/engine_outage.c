@@ -28,6 +28,8 @@ void engine_outage_free(struct eng_outage *o)
     free(o->id);
     free(o->subs);
     free(o->maint_id);
+    free(o->group_area);
+    free(o->extra);
     free(o);
 }
 
@@ -151,11 +153,19 @@ static void snapshot_from(struct corr_engine *e, const struct eng_outage *o, con
         sn->cause = o->cause; /* flapping and up, or children of a recovered root */
     else
         sn->cause = cause_inferred(e, sn);
+    if (o->group_area)
+        sn->cause = CAUSE_POWER_OUTAGE;
 }
 
 static void snapshot(struct corr_engine *e, const struct eng_outage *o, struct snap *sn)
 {
-    snapshot_from(e, o, &o->root, 1, sn);
+    if (!o->nextra) {
+        snapshot_from(e, o, &o->root, 1, sn);
+        return;
+    }
+    uint32_t *seeds = xmalloc((o->nextra + 1) * sizeof *seeds);
+    snapshot_from(e, o, seeds, engine_group_seeds(o, seeds), sn);
+    free(seeds);
 }
 
 static void snap_deinit(struct snap *sn)
@@ -225,7 +235,9 @@ static void emit(struct corr_engine *e, struct eng_outage *o, enum outage_phase 
         out->cause = (enum outage_cause)o->cause;
         const struct topology_node *root = topology_node(T(e), o->root);
         out->root = xstrdup(root->id);
-        out->area = root->area ? xstrdup(root->area) : NULL;
+        out->area = o->group_area ? xstrdup(o->group_area)
+                    : root->area  ? xstrdup(root->area)
+                                  : NULL;
         out->started_ms = o->started_ms;
         out->confirmed_ms = o->confirmed_ms;
         out->resolved_ms = out->phase == OUTAGE_RESOLVED ? now_ms : 0;
@@ -395,6 +407,8 @@ static bool recovered(struct corr_engine *e, struct eng_outage *o, int64_t now_m
 
 static void run_one(struct corr_engine *e, struct eng_outage *o, int64_t now_ms)
 {
+    if (o->nextra)
+        engine_group_prune(e, o);
     if (engine_in_unknown(e, o->root, now_ms))
         return; /* stale alarms below an unresponsive device: wait until it answers */
     if (!engine_is_failed(e, o->root)) {
@@ -423,7 +437,7 @@ static void run_one(struct corr_engine *e, struct eng_outage *o, int64_t now_ms)
 static struct eng_outage *find_root(const struct corr_engine *e, uint32_t root)
 {
     struct eng_outage *o = e->by_root[root];
-    return o && !o->dead && o->root == root ? o : NULL;
+    return o && !o->dead ? o : NULL; /* the root's own outage, or its power group */
 }
 
 void engine_outage_insert(struct corr_engine *e, struct eng_outage *o)
@@ -440,6 +454,8 @@ void engine_outage_insert(struct corr_engine *e, struct eng_outage *o)
  * suffix. */
 static void create(struct corr_engine *e, uint32_t root, int64_t now_ms)
 {
+    if (engine_group_join(e, root))
+        return;
     const char *rid = topology_node(T(e), root)->id;
     int64_t started = engine_fail_ms(e, root);
     char *id = xasprintf("o-%s-%lld", rid, (long long)started);
@@ -453,6 +469,7 @@ static void create(struct corr_engine *e, uint32_t root, int64_t now_ms)
         .id = id, .root = root, .created_ms = now_ms, .started_ms = started, .clearing_since = -1};
     engine_outage_insert(e, o);
     e->by_root[root] = o;
+    engine_group_mark(e, o);
 }
 
 /* A recovered root's outage still speaks for what failed below it (recovered()): no new
@@ -499,6 +516,9 @@ void engine_outages_step(struct corr_engine *e, bool changed, int64_t now_ms)
         if (o->dead) {
             if (e->by_root[o->root] == o)
                 e->by_root[o->root] = NULL;
+            for (size_t k = 0; k < o->nextra; k++)
+                if (e->by_root[o->extra[k]] == o)
+                    e->by_root[o->extra[k]] = NULL;
             engine_outage_free(o);
         } else {
             e->outages[n++] = o;
