@@ -56,8 +56,8 @@ struct eng_outage {
     char *group_area;       /* a power outage grouped by this area, else NULL */
     uint32_t *extra;        /* the group's other roots */
     size_t nextra;
-    bool overrun_sent;      /* maint_overrun() called for it */
-    uint32_t *subs;         /* published affected subscribers, sorted by rank */
+    bool overrun_sent; /* maint_overrun() called for it */
+    uint32_t *subs;    /* published affected subscribers, sorted by rank */
     size_t nsubs;
     uint32_t count[TOPOLOGY_KINDS]; /* published node counts */
 };
