@@ -1,0 +1,60 @@
+/* channel: one way of reaching a subscriber (an SMS gateway, a messaging API, a webhook). Each
+ * kind is a module (channel_kannel.c, ...) behind this interface; the notifier's policies
+ * (idempotency, rate limits, retries, priorities) sit above it and never see a provider's
+ * format. A channel's send is asynchronous on the loop and reports exactly one result.
+ *
+ * struct channel is owned by whoever made it with a kind's constructor and freed with
+ * channel_free(); sends still in flight are reported as CHANNEL_RETRY (-ECANCELED). */
+#ifndef FAROL_CHANNEL_H
+#define FAROL_CHANNEL_H
+
+#include <stdint.h>
+
+/* What became of one attempt. */
+enum channel_status {
+    CHANNEL_SENT,   /* the provider accepted it (delivery receipts may follow) */
+    CHANNEL_QUEUED, /* accepted, held by the provider for later delivery */
+    CHANNEL_RETRY,  /* transient: timeout, connection, 5xx, 429, unparsable answer */
+    CHANNEL_FAILED  /* permanent: refused (bad number, auth, 4xx): retrying cannot help */
+};
+
+struct channel_msg {
+    const char *id;   /* farol's message id: echoed in delivery-report callbacks */
+    const char *to;   /* E.164 number or chat id */
+    const char *text; /* UTF-8 */
+};
+
+struct channel_result {
+    enum channel_status status;
+    int http_status;         /* 0 when no answer */
+    const char *provider_id; /* the provider's message id, or NULL */
+    int64_t retry_after_ms;  /* from Retry-After, 0 when none */
+    const char *error;       /* human-readable, secrets and numbers masked; NULL on success */
+};
+
+/* Called once per send, from the loop, never inside channel_send; r is valid during the call. */
+typedef void (*channel_done_fn)(void *arg, const struct channel_result *r);
+
+struct channel;
+
+struct channel_ops {
+    const char *kind;
+    int (*send)(struct channel *ch, const struct channel_msg *m, channel_done_fn cb, void *arg);
+    void (*free)(struct channel *ch);
+};
+
+/* The part every kind starts with. */
+struct channel {
+    const struct channel_ops *ops;
+    char *name; /* from the configuration */
+};
+
+/* Send m (copied as needed). Returns 0 (cb will be called) or a negative errno (-EINVAL for a
+ * message the channel cannot carry, with cb never called). */
+int channel_send(struct channel *ch, const struct channel_msg *m, channel_done_fn cb, void *arg);
+/* Free a channel of any kind (NULL is fine). */
+void channel_free(struct channel *ch);
+/* Name of a status: "sent", "queued", "retry", "failed". */
+const char *channel_status_name(enum channel_status s);
+
+#endif
