@@ -1,0 +1,49 @@
+/* notif_store: the notifier's exactly-once bookkeeping in Redis (docs/redis.md). A message is
+ * one (subscriber, ref, message type): ref is the outage, window or billing cycle. Before a
+ * send, its key is claimed with SET NX (so two notifier instances, a restart or a merged
+ * outage repeating a subscriber never send it twice); after, the key holds the outcome. A
+ * claim left at "sending" by a crash is never resent (at most once beats twice). Delivery
+ * reports find their message through a provider-id key.
+ * All calls are synchronous on a caller-owned store_sync; -EIO means the connection failed (it
+ * is then unusable: the caller reconnects) and nothing may be sent. */
+#ifndef FAROL_NOTIF_STORE_H
+#define FAROL_NOTIF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/store.h"
+
+/* The message key's suffix "{subscriber}:{ref}:{type}" into buf. -EINVAL when a part is empty
+ * or holds a ':' (it would collide with another message's key), or buf is too small. */
+int notif_store_id(char *buf, size_t bufsz, const char *subscriber, const char *ref,
+                   const char *type);
+/* Claim message id for channel before sending. Returns 1 (claimed: send it), 0 (already claimed
+ * by a send in flight or done: do not send) or -EIO. ttl_s: how long the record lives. */
+int notif_store_claim(struct store_sync *ss, const char *id, const char *channel, int64_t ttl_s,
+                      char *err, size_t errsz);
+/* Record the outcome of the send ("sent", "queued", "failed", "dead", "delivered", ...) with
+ * the provider's message id and error when known (NULL otherwise), keeping the key's TTL; with
+ * a provider id, also map it back to id for delivery reports (7 days). Returns 0 or -EIO. */
+int notif_store_outcome(struct store_sync *ss, const char *id, const char *status,
+                        const char *channel, const char *provider_id, const char *error, char *err,
+                        size_t errsz);
+/* Give a claim back (the send was refused before reaching the provider and will be retried):
+ * deletes the key only while it still says "sending". Returns 0 or -EIO. */
+int notif_store_release(struct store_sync *ss, const char *id, char *err, size_t errsz);
+
+struct notif_record {
+    char *status, *channel, *provider_id, *error; /* NULL when absent; caller frees */
+    int64_t ts_ms;
+};
+
+/* Read message id's record. Returns 0, -ENOENT or -EIO. Free with notif_record_deinit. */
+int notif_store_get(struct store_sync *ss, const char *id, struct notif_record *out, char *err,
+                    size_t errsz);
+/* The message id a provider's message id belongs to (caller frees *id). 0, -ENOENT or -EIO. */
+int notif_store_by_provider(struct store_sync *ss, const char *channel, const char *provider_id,
+                            char **id, char *err, size_t errsz);
+/* Free what a record holds. */
+void notif_record_deinit(struct notif_record *r);
+
+#endif

@@ -1,0 +1,152 @@
+/* test_notif_store: the notifier's exactly-once records in a private redis-server: one claim
+ * per message across connections, outcomes keep the TTL, delivery reports find their message,
+ * a released claim can be retried but a finished one cannot, and a dead Redis never says
+ * "send". */
+#include <check.h>
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/store.h"
+#include "notifier/notif_store.h"
+#include "tests/support/check_run.h"
+#include "tests/support/redis_server.h"
+
+static struct redis_server *rs;
+static struct store_sync *ss;
+
+static struct store_sync *connect_one(void)
+{
+    char err[256];
+    struct store_config cfg;
+    store_config_init(&cfg);
+    free(cfg.address);
+    cfg.address = strdup(redis_server_address(rs));
+    struct store_sync *s = store_sync_connect(&cfg, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    store_config_deinit(&cfg);
+    return s;
+}
+
+static void setup(void)
+{
+    char err[256];
+    signal(SIGPIPE, SIG_IGN);
+    rs = redis_server_start(NULL, NULL, err, sizeof err);
+    ck_assert_msg(rs != NULL, "%s", err);
+    ss = connect_one();
+}
+
+static void teardown(void)
+{
+    store_sync_free(ss);
+    redis_server_free(rs);
+}
+
+static long long ttl(const char *key)
+{
+    redisReply *r = store_sync_command(ss, "TTL %s", key);
+    long long t = r->integer;
+    freeReplyObject(r);
+    return t;
+}
+
+START_TEST(ids_are_checked)
+{
+    char id[128];
+    ck_assert_int_eq(notif_store_id(id, sizeof id, "sub-1", "o-olt-1-17", "outage-opened"), 0);
+    ck_assert_str_eq(id, "sub-1:o-olt-1-17:outage-opened");
+    ck_assert_int_eq(notif_store_id(id, sizeof id, "sub:1", "o", "t"), -EINVAL);
+    ck_assert_int_eq(notif_store_id(id, sizeof id, "", "o", "t"), -EINVAL);
+    ck_assert_int_eq(notif_store_id(id, 8, "sub-1", "o-1", "restored"), -EINVAL);
+}
+END_TEST
+
+START_TEST(one_claim_per_message_across_connections)
+{
+    char err[256];
+    struct store_sync *other = connect_one();
+    ck_assert_int_eq(notif_store_claim(ss, "s1:o1:outage-opened", "sms", 3600, err, sizeof err), 1);
+    ck_assert_int_eq(notif_store_claim(other, "s1:o1:outage-opened", "sms", 3600, err, sizeof err),
+                     0);
+    ck_assert_int_eq(notif_store_claim(ss, "s1:o1:outage-opened", "sms", 3600, err, sizeof err), 0);
+    /* another phase of the same outage is another message */
+    ck_assert_int_eq(notif_store_claim(other, "s1:o1:restored", "sms", 3600, err, sizeof err), 1);
+    store_sync_free(other);
+    struct notif_record rec;
+    ck_assert_int_eq(notif_store_get(ss, "s1:o1:outage-opened", &rec, err, sizeof err), 0);
+    ck_assert_str_eq(rec.status, "sending");
+    ck_assert_str_eq(rec.channel, "sms");
+    ck_assert_int_gt(rec.ts_ms, 0);
+    notif_record_deinit(&rec);
+}
+END_TEST
+
+START_TEST(outcome_keeps_ttl_and_maps_the_provider_id)
+{
+    char err[256], *id = NULL;
+    ck_assert_int_eq(notif_store_claim(ss, "s2:o1:outage-opened", "twilio", 3600, err, sizeof err),
+                     1);
+    ck_assert_int_eq(notif_store_outcome(ss, "s2:o1:outage-opened", "sent", "twilio", "SM123", NULL,
+                                         err, sizeof err),
+                     0);
+    long long t = ttl("farol:notif:s2:o1:outage-opened");
+    ck_assert_int_gt(t, 3500);
+    ck_assert_int_le(t, 3600);
+    ck_assert_int_eq(notif_store_by_provider(ss, "twilio", "SM123", &id, err, sizeof err), 0);
+    ck_assert_str_eq(id, "s2:o1:outage-opened");
+    free(id);
+    ck_assert_int_eq(notif_store_by_provider(ss, "twilio", "SM999", &id, err, sizeof err), -ENOENT);
+    struct notif_record rec;
+    ck_assert_int_eq(notif_store_get(ss, "s2:o1:outage-opened", &rec, err, sizeof err), 0);
+    ck_assert_str_eq(rec.status, "sent");
+    ck_assert_str_eq(rec.provider_id, "SM123");
+    notif_record_deinit(&rec);
+    ck_assert_int_eq(notif_store_get(ss, "nope:x:y", &rec, err, sizeof err), -ENOENT);
+}
+END_TEST
+
+START_TEST(release_only_while_sending)
+{
+    char err[256];
+    ck_assert_int_eq(notif_store_claim(ss, "s3:o1:t", "sms", 60, err, sizeof err), 1);
+    ck_assert_int_eq(notif_store_release(ss, "s3:o1:t", err, sizeof err), 0);
+    ck_assert_int_eq(notif_store_claim(ss, "s3:o1:t", "sms", 60, err, sizeof err), 1);
+    ck_assert_int_eq(
+        notif_store_outcome(ss, "s3:o1:t", "failed", "sms", NULL, "HTTP 403", err, sizeof err), 0);
+    ck_assert_int_eq(notif_store_release(ss, "s3:o1:t", err, sizeof err), 0);
+    ck_assert_int_eq(notif_store_claim(ss, "s3:o1:t", "sms", 60, err, sizeof err), 0);
+}
+END_TEST
+
+START_TEST(dead_redis_never_says_send)
+{
+    char err[256];
+    ck_assert_int_eq(redis_server_kill(rs), 0);
+    ck_assert_int_eq(notif_store_claim(ss, "s4:o1:t", "sms", 60, err, sizeof err), -EIO);
+    ck_assert_ptr_nonnull(strstr(err, "SET NX"));
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("notif_store");
+    TCase *tc = tcase_create("redis");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, ids_are_checked);
+    tcase_add_test(tc, one_claim_per_message_across_connections);
+    tcase_add_test(tc, outcome_keeps_ttl_and_maps_the_provider_id);
+    tcase_add_test(tc, release_only_while_sending);
+    tcase_add_test(tc, dead_redis_never_says_send);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return check_run(suite(), CK_FORK);
+}
