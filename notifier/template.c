@@ -13,6 +13,7 @@
 #include "config/scalar.h"
 #include "core/log.h"
 #include "core/strmap.h"
+#include "core/tz.h"
 #include "core/xmalloc.h"
 #include "notifier/sms_text.h"
 
@@ -498,42 +499,11 @@ void template_position(const char *text, size_t offset, unsigned *line, unsigned
 
 /* ---- times ---- */
 
-static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* glibc silently falls back to UTC for a zone it cannot load, so check the zone file. */
-static int tz_known(const char *tz)
-{
-    if (tz[0] == '/' || strstr(tz, "..") ||
-        strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                   "abcdefghijklmnopqrstuvwxyz"
-                   "0123456789/_+-") != strlen(tz))
-        return 0;
-    const char *dir = getenv("TZDIR");
-    char path[512];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
+/* ---- times: local time through core/tz ---- */
 
 static int local_tm(time_t t, const char *tz, struct tm *tm)
 {
-    if (!tz || !*tz)
-        return gmtime_r(&t, tm) ? 0 : -EINVAL;
-    if (!tz_known(tz))
-        return -EINVAL;
-    pthread_mutex_lock(&tz_lock);
-    char *old = xstrdup(getenv("TZ"));
-    setenv("TZ", tz, 1);
-    tzset();
-    int ok = localtime_r(&t, tm) != NULL;
-    if (old)
-        setenv("TZ", old, 1);
-    else
-        unsetenv("TZ");
-    tzset();
-    pthread_mutex_unlock(&tz_lock);
-    free(old);
-    return ok ? 0 : -EINVAL;
+    return tz_local(t, tz, tm);
 }
 
 int template_format_time(time_t t, const char *tz, const char *locale, char *buf, size_t bufsz)
