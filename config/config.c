@@ -248,6 +248,7 @@ static const struct schema_field root_fields[] = {
      .sub = &collector_config_section},
     {"correlator", SCHEMA_MAP, offsetof(struct config, correlator), 0,
      .sub = &correlator_config_section},
+    {"notifier", SCHEMA_MAP, offsetof(struct config, notifier), 0, .sub = &notifier_config_section},
     {0}};
 static const struct schema_section root_section = {.fields = root_fields};
 

@@ -14,6 +14,7 @@
 
 #include "config/collector_config.h"
 #include "config/correlator_config.h"
+#include "config/notifier_config.h"
 #include "core/bus.h"
 #include "core/log.h"
 #include "core/store.h"
@@ -31,6 +32,7 @@ struct config {
     } daemon;
     struct collector_config collector;
     struct correlator_config correlator;
+    struct notifier_config notifier;
 };
 
 /* All problems found in one load, each "FILE:LINE:COL: message". Caller-owned. */

@@ -55,7 +55,8 @@ static const struct {
      {"2:18: daemon.drain_timeout: bad duration '10x' (expected a number with a unit: ms, s, "
       "m, h, d; e.g. 30s)"}},
     {"unknown_key.yaml",
-     {"2:3: unknown key 'levle' (did you mean 'level'?)", "3:1: unknown key 'notifyer'"}},
+     {"2:3: unknown key 'levle' (did you mean 'level'?)",
+      "3:1: unknown key 'notifyer' (did you mean 'notifier'?)"}},
     {"missing_required.yaml", {"3:1: bus.kafka.brokers is required when bus.transport is kafka"}},
     {"bad_reference.yaml",
      {"2:18: redis.password_file: cannot read 'does-not-exist.txt': No such file or "
@@ -67,6 +68,13 @@ static const struct {
     {"alias.yaml", {"5:14: YAML aliases (*addr) are not supported; write the value out"}},
     {"not_mapping.yaml", {"1:1: expected a mapping, got a sequence"}},
     {"exclusive.yaml", {"3:3: redis.password and redis.password_file are mutually exclusive"}},
+    {"notifier_bad.yaml",
+     {"3:7: notifier.channels[0]: a kannel channel needs username and password",
+      "4:13: notifier.channels[0].kind: 'kanel' is not one of: kannel (did you mean 'kannel'?)",
+      "6:7: notifier.channels[1]: a kannel channel needs username and password",
+      "8:12: notifier.channels[1].url: 'ftp://gateway' is not an http:// or https:// URL",
+      "10:13: duplicate channel 'sms' (first defined at line 3)",
+      "15:13: notifier.channels[2].rate: -1 is out of range 0..100000"}},
     {"collector_bad.yaml",
      {"2:3: collector.icmp: timeout x (retries + 1) = 1200 ms does not fit in the interval of "
       "1000 ms",

@@ -1,0 +1,41 @@
+/* notifier_config: the `notifier:` section of farol's configuration (docs/configuration.md):
+ * the message templates and the channels messages go out on. Filled by config_load() as part
+ * of struct config and freed with it. Channel secrets are never logged. */
+#ifndef FAROL_NOTIFIER_CONFIG_H
+#define FAROL_NOTIFIER_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct schema_section;
+
+/* Kinds of channel; each is a module in notifier/ (channel_kannel.c, ...). */
+enum channel_kind { CHANNEL_KIND_KANNEL };
+
+struct channel_config {
+    char *name;     /* unique; subscribers' channel preferences name a kind ("sms") */
+    int kind;       /* enum channel_kind */
+    char *url;      /* the provider's endpoint (Kannel: its sendsms URL) */
+    char *username; /* Kannel: sendsms user */
+    char *password; /* a secret */
+    char *from;     /* sender id, or NULL */
+    char *smsc;     /* Kannel: route to this smsc-id, or NULL */
+    char *dlr_url;  /* where the provider calls back with delivery reports, or NULL */
+    int64_t timeout_ms;
+    double rate;      /* messages per second at most */
+    int64_t burst;    /* messages at once after a quiet spell */
+    double cost;      /* per message, for the daily spend cap */
+    double daily_cap; /* spend per UTC day; 0 = none */
+};
+
+struct notifier_config {
+    char *templates;      /* template file (notifier/templates/default.yaml's format), or NULL */
+    char *default_locale; /* when a subscriber's locale has no template */
+    struct channel_config *channels;
+    size_t n_channels;
+};
+
+/* The schema of the section, for config.c's root table. */
+extern const struct schema_section notifier_config_section;
+
+#endif
