@@ -4,6 +4,7 @@
 
 #include "daemon/cmd_bus.h"
 #include "daemon/cmd_maint.h" /* -- maint -- */
+#include "daemon/cmd_notify.h"
 #include "daemon/cmd_ping.h"
 #include "daemon/cmd_replay.h" /* -- replay -- */
 #include "daemon/cmd_snmp.h"
@@ -28,6 +29,7 @@ static const struct command commands[] = {
     {"impact", cmd_impact, "who would lose service if a node failed"},
     /* -- maint -- */
     {"maintenance", cmd_maintenance, "plan, cancel and list maintenance windows"},
+    {"notify", cmd_notify, "send one test message through a configured channel"},
     /* -- replay -- */
     {"replay", cmd_replay, "correlate alarm events from a file over topology files"},
 };

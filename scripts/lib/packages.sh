@@ -2,7 +2,8 @@
 # Sourced by scripts/demo and scripts/test; safe to source twice.
 
 FAROL_BUILD_PACKAGES="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libev-dev
- libjansson-dev libyaml-dev libhiredis-dev librdkafka-dev libcurl4-openssl-dev libsnmp-dev check"
+ libjansson-dev libyaml-dev libhiredis-dev librdkafka-dev libcurl4-openssl-dev libsnmp-dev check
+ libmicrohttpd-dev"
 FAROL_PEER_PACKAGES="redis-server kcat jq snmp snmpd snmpsim fping nftables iproute2
  kannel kannel-extras curl python3 openssl"
 FAROL_LINT_PACKAGES="clang-format cppcheck"
