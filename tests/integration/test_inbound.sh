@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# farol's inbound routes (notifier/inbound.c) with a real Kannel, fakesmsc and redis-server:
+# a subscriber's STOP (in any of the five languages) opts their number out in Redis and START
+# opts it back in, other replies change nothing; a delivery report for a message farol sent
+# through its Kannel channel turns the message's record to delivered; unknown and malformed
+# reports are answered and counted, never fatal.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/kannel.sh"
+start_redis
+rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
+start_bg "$WORK/inbound.log" "$TOOLS/inbound_server" "unix:$REDIS_SOCK" "$WORK/port"
+INBOUND=$LAST_PID
+await "inbound server" 10 test -s "$WORK/port"
+BASE="http://127.0.0.1:$(cat "$WORK/port")/kannel"
+export KANNEL_MO_URL="$BASE/mo"
+start_kannel
+
+kannel_send_mo 5511988887777 STOP
+await "opt-out" 10 bash -c "[ \"\$(redis-cli -s $REDIS_SOCK EXISTS farol:optout:+5511988887777)\" = 1 ]"
+kannel_send_mo +5511988886666 "Não quero mais"
+kannel_send_mo +5511988885555 "  СТОП "
+await "Russian opt-out" 10 bash -c "[ \"\$(redis-cli -s $REDIS_SOCK EXISTS farol:optout:+5511988885555)\" = 1 ]"
+[ "$(rcli EXISTS farol:optout:+5511988886666)" = 0 ] || fail "a plain reply opted out"
+kannel_send_mo 5511988887777 start
+await "opt-in" 10 bash -c "[ \"\$(redis-cli -s $REDIS_SOCK EXISTS farol:optout:+5511988887777)\" = 0 ]"
+
+rcli SET farol:notif:s1:o1:outage-opened '{"channel":"sms","status":"sending"}' EX 3600 >/dev/null
+"$TOOLS/kannel_send" "$KANNEL_SENDSMS_URL" "$KANNEL_USER" "$KANNEL_PASS" +5511900000001 \
+    "s1:o1:outage-opened" "Falha na fibra" "$BASE/dlr" >/dev/null
+await "delivered" 10 bash -c "redis-cli -s $REDIS_SOCK GET farol:notif:s1:o1:outage-opened | jq -e '.status == \"delivered\"' >/dev/null"
+(($(rcli TTL farol:notif:s1:o1:outage-opened) > 3500)) || fail "TTL lost"
+
+code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/dlr?id=6e6f7065&type=1")
+[ "$code" = 200 ] || fail "unknown DLR answered $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/dlr?id=zz&type=1")
+[ "$code" = 400 ] || fail "malformed DLR answered $code"
+kill -TERM "$INBOUND"; wait "$INBOUND" || true
+grep -q 'unknown=1 mo=4 opt_outs=2 opt_ins=1 errors=0' "$WORK/inbound.log" ||
+    fail "counters: $(grep dlrs= "$WORK/inbound.log")"
+echo "ok: inbound"
