@@ -16,7 +16,8 @@ static int check_url(const char *s, char *err, size_t errsz)
     return -1;
 }
 
-static const struct schema_enum channel_kinds[] = {{"kannel", CHANNEL_KIND_KANNEL}, {NULL, 0}};
+static const struct schema_enum channel_kinds[] = {
+    {"kannel", CHANNEL_KIND_KANNEL}, {"twilio", CHANNEL_KIND_TWILIO}, {NULL, 0}};
 
 #define CHF(m) offsetof(struct channel_config, m)
 static const struct schema_field channel_fields[] = {
@@ -27,6 +28,7 @@ static const struct schema_field channel_fields[] = {
     {"password", SCHEMA_STRING, CHF(password), .flags = SCHEMA_SECRET},
     {"from", SCHEMA_STRING, CHF(from), .flags = 0},
     {"smsc", SCHEMA_STRING, CHF(smsc), .flags = 0},
+    {"service", SCHEMA_STRING, CHF(service), .flags = 0},
     {"dlr_url", SCHEMA_STRING, CHF(dlr_url), 0, .check = check_url},
     {"timeout", SCHEMA_DURATION, CHF(timeout_ms), SCHEMA_DEFAULT, .def = SEC(10), .min = 100,
      .max = SEC(120)},
@@ -44,6 +46,13 @@ static void channel_validate(struct schema_ctx *ctx, void *obj, const struct sch
     if (c->kind == CHANNEL_KIND_KANNEL && (!c->username || !c->password))
         schema_error(ctx, scope->at, "%s: a kannel channel needs username and password",
                      scope->path);
+    if (c->kind == CHANNEL_KIND_TWILIO && (!c->username || !c->password))
+        schema_error(ctx, scope->at,
+                     "%s: a twilio channel needs username (the account SID) and password (the "
+                     "auth token)",
+                     scope->path);
+    if (c->kind == CHANNEL_KIND_TWILIO && !c->from && !c->service)
+        schema_error(ctx, scope->at, "%s: a twilio channel needs from or service", scope->path);
 }
 
 static const struct schema_section channel_section = {.fields = channel_fields,

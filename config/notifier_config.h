@@ -10,17 +10,19 @@
 struct schema_section;
 
 /* Kinds of channel; each is a module in notifier/ (channel_kannel.c, ...). */
-enum channel_kind { CHANNEL_KIND_KANNEL };
+enum channel_kind { CHANNEL_KIND_KANNEL, CHANNEL_KIND_TWILIO };
 
 struct channel_config {
     char *name;     /* unique; subscribers' channel preferences name a kind ("sms") */
     int kind;       /* enum channel_kind */
-    char *url;      /* the provider's endpoint (Kannel: its sendsms URL) */
-    char *username; /* Kannel: sendsms user */
-    char *password; /* a secret */
+    char *url;      /* Kannel: its sendsms URL; Twilio: the API base (https://api.twilio.com) */
+    char *username; /* Kannel: sendsms user; Twilio: the account SID */
+    char *password; /* a secret: Kannel's password, Twilio's auth token */
+    char *service;  /* Twilio: messaging service SID (instead of from), or NULL */
     char *from;     /* sender id, or NULL */
     char *smsc;     /* Kannel: route to this smsc-id, or NULL */
-    char *dlr_url;  /* where the provider calls back with delivery reports, or NULL */
+    char *dlr_url;  /* where the provider calls back with delivery reports (Twilio: status
+                       callbacks), or NULL */
     int64_t timeout_ms;
     double rate;      /* messages per second at most */
     int64_t burst;    /* messages at once after a quiet spell */

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "core/loop.h"
 #include "notifier/channel_kannel.h"
+#include "notifier/channel_twilio.h"
 #include "notifier/http_client.h"
 #include "notifier/sms_text.h"
 #include "notifier/template_file.h"
@@ -138,14 +139,20 @@ static void on_done(void *arg, const struct channel_result *r)
     res->done = 1;
 }
 
-static int send_text(const struct channel_config *cc, const char *to, const char *text)
+static struct channel *make_channel(const struct channel_config *cc, struct http_client *http,
+                                    char *err, size_t errsz)
 {
-    struct sms_text_info info;
-    if (sms_text_analyze(text, strlen(text), &info) == 0)
-        printf("text: %s, %zu characters, %u SMS part(s)\n%s\n",
-               info.encoding == SMS_ENC_GSM7 ? "GSM-7" : "UCS-2", info.chars, info.segments, text);
-    struct loop *loop = loop_new();
-    struct http_client *http = http_client_new(loop, NULL);
+    if (cc->kind == CHANNEL_KIND_TWILIO) {
+        struct channel_twilio_config tc = {.name = cc->name,
+                                           .base_url = cc->url,
+                                           .account_sid = cc->username,
+                                           .auth_token = cc->password,
+                                           .from = cc->from,
+                                           .messaging_service_sid = cc->service,
+                                           .status_callback = cc->dlr_url,
+                                           .timeout_ms = cc->timeout_ms};
+        return channel_twilio_new(http, &tc, err, errsz);
+    }
     struct channel_kannel_config kc = {.name = cc->name,
                                        .sendsms_url = cc->url,
                                        .username = cc->username,
@@ -154,8 +161,19 @@ static int send_text(const struct channel_config *cc, const char *to, const char
                                        .smsc = cc->smsc,
                                        .dlr_url = cc->dlr_url,
                                        .timeout_ms = cc->timeout_ms};
+    return channel_kannel_new(http, &kc, err, errsz);
+}
+
+static int send_text(const struct channel_config *cc, const char *to, const char *text)
+{
+    struct sms_text_info info;
+    if (sms_text_analyze(text, strlen(text), &info) == 0)
+        printf("text: %s, %zu characters, %u SMS part(s)\n%s\n",
+               info.encoding == SMS_ENC_GSM7 ? "GSM-7" : "UCS-2", info.chars, info.segments, text);
+    struct loop *loop = loop_new();
+    struct http_client *http = http_client_new(loop, NULL);
     char err[256];
-    struct channel *ch = channel_kannel_new(http, &kc, err, sizeof err);
+    struct channel *ch = make_channel(cc, http, err, sizeof err);
     struct result res = {0};
     struct channel_msg m = {.id = "notify-test", .to = to, .text = text};
     int rc = ch ? channel_send(ch, &m, on_done, &res) : -1;
@@ -199,7 +217,8 @@ int cmd_notify(int argc, char **argv)
         fprintf(stderr, "farol notify: no channel '%s' in %s\n", o.channel, o.config);
     else
         text = o.text ? strdup(o.text) : render(&cfg, &o);
-    printf("channel %s (kannel) to %s\n", o.channel, o.to);
+    printf("channel %s (%s) to %s\n", o.channel,
+           cc && cc->kind == CHANNEL_KIND_TWILIO ? "twilio" : "kannel", o.to);
     rc = cc && text ? send_text(cc, o.to, text) : 2;
     free(text);
     config_deinit(&cfg);

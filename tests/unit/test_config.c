@@ -70,7 +70,8 @@ static const struct {
     {"exclusive.yaml", {"3:3: redis.password and redis.password_file are mutually exclusive"}},
     {"notifier_bad.yaml",
      {"3:7: notifier.channels[0]: a kannel channel needs username and password",
-      "4:13: notifier.channels[0].kind: 'kanel' is not one of: kannel (did you mean 'kannel'?)",
+      "4:13: notifier.channels[0].kind: 'kanel' is not one of: kannel, twilio (did you mean "
+      "'kannel'?)",
       "6:7: notifier.channels[1]: a kannel channel needs username and password",
       "8:12: notifier.channels[1].url: 'ftp://gateway' is not an http:// or https:// URL",
       "10:13: duplicate channel 'sms' (first defined at line 3)",
