@@ -68,7 +68,8 @@ static void on_stop(void *arg, int signum)
     d->draining = 1;
     log_info("daemon", "%s: draining (up to %lld ms)", strsignal(signum),
              (long long)d->cfg.daemon.drain_timeout_ms);
-    stages_stop_sources(d->stages);
+    if (d->stages)
+        stages_stop_sources(d->stages);
     d->drain_deadline = loop_now_ms(d->loop) + d->cfg.daemon.drain_timeout_ms;
     loop_timer_start(d->drain, 0, DRAIN_CHECK_MS);
 }
@@ -168,15 +169,17 @@ static int start(struct daemon *d)
         log_error("daemon", "bus: %s", err);
         return 2;
     }
+    /* before the stages: a correlator loading a large topology takes seconds, and a SIGTERM
+     * meanwhile must wait for the loop (then drain), not kill the process */
+    d->sig[0] = loop_signal_new(d->loop, SIGTERM, on_stop, d);
+    d->sig[1] = loop_signal_new(d->loop, SIGINT, on_stop, d);
+    d->sig[2] = loop_signal_new(d->loop, SIGHUP, on_reload, d);
+    d->drain = loop_timer_new(d->loop, drain_check, d);
     d->stages = stages_new(d->role, d->loop, d->bus, d->store, &d->cfg, err, sizeof err);
     if (!d->stages) {
         log_error("daemon", "%s", err);
         return 2;
     }
-    d->sig[0] = loop_signal_new(d->loop, SIGTERM, on_stop, d);
-    d->sig[1] = loop_signal_new(d->loop, SIGINT, on_stop, d);
-    d->sig[2] = loop_signal_new(d->loop, SIGHUP, on_reload, d);
-    d->drain = loop_timer_new(d->loop, drain_check, d);
     return 0;
 }
 
