@@ -16,8 +16,12 @@ static int check_url(const char *s, char *err, size_t errsz)
     return -1;
 }
 
-static const struct schema_enum channel_kinds[] = {
-    {"kannel", CHANNEL_KIND_KANNEL}, {"twilio", CHANNEL_KIND_TWILIO}, {NULL, 0}};
+static const struct schema_enum channel_kinds[] = {{"kannel", CHANNEL_KIND_KANNEL},
+                                                   {"twilio", CHANNEL_KIND_TWILIO},
+                                                   {"http", CHANNEL_KIND_HTTP},
+                                                   {NULL, 0}};
+static const struct schema_enum body_encodings[] = {
+    {"raw", CHANNEL_BODY_RAW}, {"form", CHANNEL_BODY_FORM}, {"json", CHANNEL_BODY_JSON}, {NULL, 0}};
 
 #define CHF(m) offsetof(struct channel_config, m)
 static const struct schema_field channel_fields[] = {
@@ -29,6 +33,13 @@ static const struct schema_field channel_fields[] = {
     {"from", SCHEMA_STRING, CHF(from), .flags = 0},
     {"smsc", SCHEMA_STRING, CHF(smsc), .flags = 0},
     {"service", SCHEMA_STRING, CHF(service), .flags = 0},
+    {"method", SCHEMA_STRING, CHF(method), .flags = 0},
+    {"body", SCHEMA_STRING, CHF(body), .flags = 0},
+    {"body_encoding", SCHEMA_ENUM, CHF(body_encoding), SCHEMA_DEFAULT, .def = CHANNEL_BODY_RAW,
+     .enums = body_encodings},
+    {"headers", SCHEMA_STRMAP, CHF(headers), 0, .count_offset = CHF(n_headers)},
+    {"success_contains", SCHEMA_STRING, CHF(success_contains), .flags = 0},
+    {"id_field", SCHEMA_STRING, CHF(id_field), .flags = 0},
     {"dlr_url", SCHEMA_STRING, CHF(dlr_url), 0, .check = check_url},
     {"timeout", SCHEMA_DURATION, CHF(timeout_ms), SCHEMA_DEFAULT, .def = SEC(10), .min = 100,
      .max = SEC(120)},
@@ -51,6 +62,8 @@ static void channel_validate(struct schema_ctx *ctx, void *obj, const struct sch
                      "%s: a twilio channel needs username (the account SID) and password (the "
                      "auth token)",
                      scope->path);
+    if (c->kind != CHANNEL_KIND_HTTP && (c->body || c->n_headers))
+        schema_error(ctx, scope->at, "%s: body and headers are for kind http", scope->path);
     if (c->kind == CHANNEL_KIND_TWILIO && !c->from && !c->service)
         schema_error(ctx, scope->at, "%s: a twilio channel needs from or service", scope->path);
 }

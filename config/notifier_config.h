@@ -10,7 +10,16 @@
 struct schema_section;
 
 /* Kinds of channel; each is a module in notifier/ (channel_kannel.c, ...). */
-enum channel_kind { CHANNEL_KIND_KANNEL, CHANNEL_KIND_TWILIO };
+enum channel_kind { CHANNEL_KIND_KANNEL, CHANNEL_KIND_TWILIO, CHANNEL_KIND_HTTP };
+
+/* How a generic HTTP channel escapes placeholders in its body. */
+enum channel_body_encoding { CHANNEL_BODY_RAW, CHANNEL_BODY_FORM, CHANNEL_BODY_JSON };
+
+/* One header of a generic HTTP channel (layout shared with the schema's string maps). */
+struct channel_header {
+    char *name;
+    char *value;
+};
 
 struct channel_config {
     char *name;     /* unique; subscribers' channel preferences name a kind ("sms") */
@@ -28,6 +37,14 @@ struct channel_config {
     int64_t burst;    /* messages at once after a quiet spell */
     double cost;      /* per message, for the daily spend cap */
     double daily_cap; /* spend per UTC day; 0 = none */
+    /* kind http: a gateway described by templates (notifier/channel_http.h) */
+    char *method;                   /* NULL: POST with a body, GET without */
+    char *body;                     /* body template, or NULL */
+    int body_encoding;              /* enum channel_body_encoding */
+    struct channel_header *headers; /* value templates */
+    size_t n_headers;
+    char *success_contains; /* required in a 2xx answer, or NULL */
+    char *id_field;         /* JSON field with the provider's id, or NULL */
 };
 
 struct notifier_config {

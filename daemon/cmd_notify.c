@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "core/loop.h"
+#include "notifier/channel_http.h"
 #include "notifier/channel_kannel.h"
 #include "notifier/channel_twilio.h"
 #include "notifier/http_client.h"
@@ -139,9 +140,36 @@ static void on_done(void *arg, const struct channel_result *r)
     res->done = 1;
 }
 
+/* A generic HTTP channel: the headers become "Name: value" templates. */
+static struct channel *make_http(const struct channel_config *cc, struct http_client *http,
+                                 char *err, size_t errsz)
+{
+    char **hdr = calloc(cc->n_headers + 1, sizeof *hdr);
+    for (size_t i = 0; hdr && i < cc->n_headers; i++)
+        if (asprintf(&hdr[i], "%s: %s", cc->headers[i].name, cc->headers[i].value) < 0)
+            hdr[i] = NULL;
+    struct channel_http_config hc = {.name = cc->name,
+                                     .method = cc->method,
+                                     .url = cc->url,
+                                     .headers = (const char *const *)hdr,
+                                     .body = cc->body,
+                                     .encoding = (enum channel_http_body)cc->body_encoding,
+                                     .from = cc->from,
+                                     .success_contains = cc->success_contains,
+                                     .id_field = cc->id_field,
+                                     .timeout_ms = cc->timeout_ms};
+    struct channel *ch = hdr ? channel_http_new(http, &hc, err, errsz) : NULL;
+    for (size_t i = 0; hdr && i < cc->n_headers; i++)
+        free(hdr[i]);
+    free(hdr);
+    return ch;
+}
+
 static struct channel *make_channel(const struct channel_config *cc, struct http_client *http,
                                     char *err, size_t errsz)
 {
+    if (cc->kind == CHANNEL_KIND_HTTP)
+        return make_http(cc, http, err, errsz);
     if (cc->kind == CHANNEL_KIND_TWILIO) {
         struct channel_twilio_config tc = {.name = cc->name,
                                            .base_url = cc->url,
@@ -217,8 +245,8 @@ int cmd_notify(int argc, char **argv)
         fprintf(stderr, "farol notify: no channel '%s' in %s\n", o.channel, o.config);
     else
         text = o.text ? strdup(o.text) : render(&cfg, &o);
-    printf("channel %s (%s) to %s\n", o.channel,
-           cc && cc->kind == CHANNEL_KIND_TWILIO ? "twilio" : "kannel", o.to);
+    static const char *const kinds[] = {"kannel", "twilio", "http"};
+    printf("channel %s (%s) to %s\n", o.channel, cc ? kinds[cc->kind] : "?", o.to);
     rc = cc && text ? send_text(cc, o.to, text) : 2;
     free(text);
     config_deinit(&cfg);

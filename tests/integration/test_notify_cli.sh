@@ -19,6 +19,14 @@ YAML
 }
 conf "$KANNEL_PASS" >"$WORK/farol.yaml"
 conf wrong-password >"$WORK/wrong.yaml"
+cat >>"$WORK/farol.yaml" <<YAML
+    - name: gw
+      kind: http
+      url: "$SINK_URL/api/sms?ref={{id}}"
+      headers: {X-Api-Key: k123}
+      body: '{"to": "{{to}}", "text": "{{text}}"}'
+      body_encoding: json
+YAML
 
 "$FAROL" notify test --config "$WORK/farol.yaml" --channel sms --to +5511900000001 \
     --template outage-opened --locale pt-BR --tz America/Sao_Paulo >"$WORK/out" 2>&1 ||
@@ -33,6 +41,14 @@ grep -q "$text" "$WORK/out" || fail "sent text differs from the printed one: $te
     --text "Service restored. Thank you!" >"$WORK/out" 2>&1 || fail "text: $(cat "$WORK/out")"
 grep -q '^text: GSM-7, 28 characters, 1 SMS part' "$WORK/out" || fail "gsm: $(cat "$WORK/out")"
 await "the GSM text at fakesmsc" 10 kannel_has_sms '^4040 \+5511900000002 text 1/1 Service restored\. Thank you!$'
+
+# a generic HTTP gateway described by templates: the JSON body carries the escaped text
+"$FAROL" notify test --config "$WORK/farol.yaml" --channel gw --to +5511900000005 \
+    --text 'Olá "Maria"' >"$WORK/out" 2>&1 || fail "http channel: $(cat "$WORK/out")"
+grep -q '^channel gw (http)' "$WORK/out" || fail "kind: $(cat "$WORK/out")"
+wait_for_log "$SINK_LOG" '^/api/sms\?ref=notify-test body=' 10
+grep -qF '/api/sms?ref=notify-test body={"to": "+5511900000005", "text": "Olá \"Maria\""}' "$SINK_LOG" ||
+    fail "gateway request: $(cat "$SINK_LOG")"
 
 rc=0; "$FAROL" notify test --config "$WORK/wrong.yaml" --channel sms --to +5511900000003 \
     --text x >"$WORK/out" 2>&1 || rc=$?

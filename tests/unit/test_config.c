@@ -70,7 +70,7 @@ static const struct {
     {"exclusive.yaml", {"3:3: redis.password and redis.password_file are mutually exclusive"}},
     {"notifier_bad.yaml",
      {"3:7: notifier.channels[0]: a kannel channel needs username and password",
-      "4:13: notifier.channels[0].kind: 'kanel' is not one of: kannel, twilio (did you mean "
+      "4:13: notifier.channels[0].kind: 'kanel' is not one of: kannel, twilio, http (did you mean "
       "'kannel'?)",
       "6:7: notifier.channels[1]: a kannel channel needs username and password",
       "8:12: notifier.channels[1].url: 'ftp://gateway' is not an http:// or https:// URL",
