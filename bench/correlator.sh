@@ -54,31 +54,7 @@ now() { date +%s%3N; }
 secs() { awk -v ms="$1" 'BEGIN { printf "%.2f", ms / 1000 }'; }
 to_ms() { awk -v d="$1" 'BEGIN { n = d + 0; if (d ~ /ms$/) print n; else if (d ~ /m$/) print n * 60000; else print n * 1000 }'; }
 
-gen() { # the topology of bench/topology.sh (same awk): four CSV files into $WORK
-    awk -v subs="$SUBS" -v dir="$WORK" 'BEGIN {
-        pons = int((subs + 31) / 32); olts = int((pons + 15) / 16); sws = int((olts + 9) / 10)
-        n = dir "/nodes.csv"; s = dir "/subscribers.csv"; b = dir "/bindings.csv"
-        print "id,kind,area,parents" > n
-        print "id,node,name,phones,channels,locale,timezone,plan,cap,cycle_day" > s
-        print "device,object,node" > b
-        for (r = 0; r < 16; r++) printf "rt-%d,router,area-%d,\n", r, r % 4 > n
-        for (w = 0; w < sws; w++) # odd switches single-homed: a router then cuts some off
-            if (w % 2) printf "sw-%d,switch,area-%d,rt-%d\n", w, w % 4, w % 16 > n
-            else printf "sw-%d,switch,area-%d,rt-%d|rt-%d\n", w, w % 4, w % 16, (w + 1) % 16 > n
-        for (o = 0; o < olts; o++) {
-            printf "olt-%d,olt,,sw-%d\n", o, int(o / 10) > n
-            printf "olt-%d,,olt-%d\n", o, o > b
-        }
-        for (p = 0; p < pons; p++) printf "pon-%d,pon,,olt-%d\n", p, int(p / 16) > n
-        for (u = 0; u < subs; u++) {
-            p = int(u / 32); o = int(p / 16)
-            printf "onu-%d,onu,,pon-%d\n", u, p > n
-            printf "olt-%d,onu:0/%d/%d:%d,onu-%d\n", o, int((p % 16) / 8), p % 8, u % 32, u > b
-            printf "sub-%d,onu-%d,Subscriber %d,+55119%08d,whatsapp|sms,pt-BR,America/Sao_Paulo,fibra-300,500GB,%d\n",
-                u, u, u, u, u % 28 + 1 > s
-        }
-    }'
-}
+. bench/lib/isp.sh
 
 storm_plan() { # DEVICE<TAB>OBJECT<TAB>KIND lines in sending order, to $WORK/storm.tsv
     awk -v subs="$SUBS" -v alarms="$ALARMS" -v order="$ORDER" 'BEGIN {
@@ -109,7 +85,7 @@ LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 start_redis
 printf 'redis:\n  address: unix:%s\n  command_timeout: 60s\n' "$REDIS_SOCK" >"$WORK/import.yaml"
 t0=$(now)
-gen
+isp_gen
 "$FAROL" topology import "$WORK/nodes.csv" "$WORK/subscribers.csv" "$WORK/bindings.csv" \
     --config "$WORK/import.yaml" >"$WORK/import.out" 2>"$WORK/import.err" ||
     fail "import: $(cat "$WORK/import.err")"

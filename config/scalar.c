@@ -6,23 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
 #include "core/xmalloc.h"
-
-struct buf {
-    char *s;
-    size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
 
 static int valid_name(const char *s, size_t n)
 {
@@ -44,7 +29,7 @@ static void note_unset(char *err, size_t errsz, int *n_unset, const char *name, 
 }
 
 /* One "${...}" at s (s[0] == '$', s[1] == '{'); returns bytes consumed or 0 on a hard error. */
-static size_t expand_one(const char *s, struct buf *b, char *err, size_t errsz, int *n_unset)
+static size_t expand_one(const char *s, struct strbuf *b, char *err, size_t errsz, int *n_unset)
 {
     const char *end = strchr(s + 2, '}');
     if (!end) {
@@ -61,7 +46,7 @@ static size_t expand_one(const char *s, struct buf *b, char *err, size_t errsz, 
     const char *val = getenv(key);
     free(key);
     if (val)
-        buf_add(b, val, strlen(val));
+        strbuf_add(b, val, strlen(val));
     else
         note_unset(err, errsz, n_unset, name, n);
     return n + 3;
@@ -69,34 +54,33 @@ static size_t expand_one(const char *s, struct buf *b, char *err, size_t errsz, 
 
 char *scalar_expand_env(const char *in, char *err, size_t errsz)
 {
-    struct buf b = {0};
+    struct strbuf b = {0};
     int n_unset = 0;
     char names[256] = "";
-    buf_add(&b, "", 0);
     for (const char *p = in; *p;) {
         if (p[0] == '$' && p[1] == '$') {
-            buf_add(&b, "$", 1);
+            strbuf_add(&b, "$", 1);
             p += 2;
         } else if (p[0] == '$' && p[1] == '{') {
             size_t used = expand_one(p, &b, names, sizeof names, &n_unset);
             if (!used) {
                 snprintf(err, errsz, "%s", names);
-                free(b.s);
+                strbuf_deinit(&b);
                 return NULL;
             }
             p += used;
         } else {
-            buf_add(&b, p, 1);
+            strbuf_add(&b, p, 1);
             p++;
         }
     }
     if (n_unset) {
         snprintf(err, errsz, "environment variable%s %s %s not set", n_unset > 1 ? "s" : "", names,
                  n_unset > 1 ? "are" : "is");
-        free(b.s);
+        strbuf_deinit(&b);
         return NULL;
     }
-    return b.s;
+    return strbuf_take(&b);
 }
 
 int scalar_parse_int(const char *s, int64_t *out)

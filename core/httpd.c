@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/strbuf.h"
 #include "core/xmalloc.h"
 
 #define DEFAULT_MAX_BODY (1024 * 1024)
@@ -50,8 +51,7 @@ struct httpd {
 struct req {
     struct MHD_Connection *conn;
     char *query;
-    char *body;
-    size_t len, cap;
+    struct strbuf body;
     size_t discarded; /* body bytes dropped after the limit was passed */
     int started;
     char addr[INET6_ADDRSTRLEN];
@@ -90,9 +90,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     const char *q = uri ? strchr(uri, '?') : NULL;
     r->conn = conn;
     r->query = q ? xstrdup(q + 1) : NULL;
-    r->body = xmalloc(1);
-    r->body[0] = '\0';
-    r->cap = 1;
+    strbuf_add(&r->body, "", 0); /* handlers always get a string */
     peer_addr(conn, r->addr, sizeof r->addr);
     return r;
 }
@@ -107,7 +105,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!r)
         return;
     free(r->query);
-    free(r->body);
+    strbuf_deinit(&r->body);
     free(r);
     *con_cls = NULL;
 }
@@ -243,8 +241,8 @@ static enum MHD_Result dispatch(struct httpd *h, struct req *r, const char *meth
         .method = method,
         .path = path,
         .query = r->query,
-        .body = r->body,
-        .body_len = r->len,
+        .body = r->body.s,
+        .body_len = r->body.len,
         .content_type =
             MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
         .remote_addr = r->addr,
@@ -269,28 +267,14 @@ static int declared_too_big(struct MHD_Connection *conn, size_t max_body)
     return errno == ERANGE || n > max_body;
 }
 
-static void body_append(struct req *r, const char *data, size_t n)
-{
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = r->cap * 2;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        r->body = xrealloc(r->body, cap);
-        r->cap = cap;
-    }
-    memcpy(r->body + r->len, data, n);
-    r->len += n;
-    r->body[r->len] = '\0';
-}
-
 /* Keep body bytes up to the limit. Past it (a chunked body: no Content-Length to refuse early),
  * read on and drop a bounded amount so the client gets to read the 413 instead of a reset for
  * closing with unread data; a client sending more than that is cut off with the 413 now. */
 static enum MHD_Result take_body(struct httpd *h, struct req *r, const char *method,
                                  const char *url, const char *data, size_t *size)
 {
-    if (r->discarded == 0 && *size <= h->max_body - r->len) {
-        body_append(r, data, *size);
+    if (r->discarded == 0 && *size <= h->max_body - r->body.len) {
+        strbuf_add(&r->body, data, *size);
         *size = 0;
         return MHD_YES;
     }

@@ -27,9 +27,12 @@ bool tz_known(const char *tz)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Run fn with TZ set to tz, then put the old TZ back. */
-static int with_tz(const char *tz, int (*fn)(void *), void *arg)
+int tz_with(const char *tz, int (*fn)(void *arg), void *arg)
 {
+    if (!tz || !*tz)
+        tz = "UTC";
+    else if (!tz_known(tz))
+        return -EINVAL;
     pthread_mutex_lock(&tz_lock);
     char *old = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
     setenv("TZ", tz, 1);
@@ -67,10 +70,8 @@ int tz_local(time_t t, const char *tz, struct tm *out)
 {
     if (!tz || !*tz)
         return gmtime_r(&t, out) ? 0 : -EINVAL;
-    if (!tz_known(tz))
-        return -EINVAL;
     struct conv c = {.t = t};
-    int rc = with_tz(tz, do_local, &c);
+    int rc = tz_with(tz, do_local, &c);
     if (rc == 0)
         *out = c.tm;
     return rc;
@@ -84,9 +85,7 @@ int tz_instant(const struct tm *lt, const char *tz, time_t *t)
         *t = timegm(&c.tm);
         return 0;
     }
-    if (!tz_known(tz))
-        return -EINVAL;
-    int rc = with_tz(tz, do_instant, &c);
+    int rc = tz_with(tz, do_instant, &c);
     if (rc == 0)
         *t = c.t;
     return rc;

@@ -18,4 +18,9 @@ int tz_local(time_t t, const char *tz, struct tm *out);
  * DST change moves forward). Returns 0 with *t set, or -EINVAL. */
 int tz_instant(const struct tm *lt, const char *tz, time_t *t);
 
+/* Run fn(arg) with the process's zone set to tz (under the same lock), then restore it; for
+ * callers that need several local-time conversions in one zone. Returns fn's result, or
+ * -EINVAL for an unknown zone (fn not called). NULL/"" runs fn with TZ set to UTC. */
+int tz_with(const char *tz, int (*fn)(void *arg), void *arg);
+
 #endif

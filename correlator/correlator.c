@@ -227,14 +227,8 @@ static int rebuild(struct correlator *c)
     return 0;
 }
 
-static void on_batch(void *arg)
-{
-    struct correlator *c = arg;
-    corr_engine_tick(c->engine, loop_wall_ms());
-    arm_deadline(c);
-}
-
-static void on_deadline(void *arg)
+/* Both timers (a batch of alarms, an engine deadline) correlate now and re-arm the deadline. */
+static void on_tick(void *arg)
 {
     struct correlator *c = arg;
     corr_engine_tick(c->engine, loop_wall_ms());
@@ -409,8 +403,8 @@ struct correlator *correlator_new(struct loop *loop, struct bus *bus, struct sto
     corr_db_init(&c->db, loop, &cfg->redis);
     c->out = bus_outbox_new(loop, bus);
     usage_setup(c, &cfg->correlator);
-    c->batch = loop_timer_new(loop, on_batch, c);
-    c->deadline = loop_timer_new(loop, on_deadline, c);
+    c->batch = loop_timer_new(loop, on_tick, c);
+    c->deadline = loop_timer_new(loop, on_tick, c);
     c->topo_poll = loop_timer_new(loop, on_topo_poll, c);
     struct store_sync *ss = corr_db_get(&c->db);
     char e2[256];
@@ -438,7 +432,7 @@ void correlator_stop_sources(struct correlator *c)
     c->stopping = true;
     loop_timer_stop(c->topo_poll);
     if (c->engine && corr_engine_dirty(c->engine))
-        on_batch(c); /* correlate what was applied before draining */
+        on_tick(c); /* correlate what was applied before draining */
 }
 
 unsigned long correlator_handled(const struct correlator *c)

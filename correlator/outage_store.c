@@ -85,15 +85,13 @@ static int append_ids(struct store_sync *ss, const char *cmd, const char *key,
     return rc;
 }
 
-/* The root the outage had before this event (re-rooting moves its root key). */
-static char *old_root(struct store_sync *ss, const char *hk)
-{
-    redisReply *r = store_sync_command(ss, "HGET %s root", hk);
-    char *v = r && r->type == REDIS_REPLY_STRING ? xstrndup(r->str, r->len) : NULL;
-    if (r)
-        freeReplyObject(r);
-    return v;
-}
+/* Inside the event's transaction, before the hash is rewritten: when the outage moved to
+ * another root (re-rooting), its old root key goes. KEYS[1] the outage hash, ARGV[1] the new
+ * root, ARGV[2] the root keys' prefix (a standalone-Redis script: it names a key it derives). */
+static const char move_root_lua[] =
+    "local r = redis.call('HGET', KEYS[1], 'root')\n"
+    "if r and r ~= ARGV[1] then redis.call('DEL', ARGV[2] .. r) end\n"
+    "return 0";
 
 static int append_state(struct store_sync *ss, const struct outage *o, const char *state)
 {
@@ -139,17 +137,14 @@ int outage_store_event(struct store_sync *ss, const struct event *ev, const char
         return -EINVAL;
     char ok[256];
     store_sync_key(ss, ok, sizeof ok, "corr:outbox");
-    char hk[512];
+    char hk[512], rp[256];
     store_sync_key(ss, hk, sizeof hk, "outage:%s", ev->u.outage.id);
-    char *was = old_root(ss, hk);
+    store_sync_key(ss, rp, sizeof rp, "outage:root:");
     store_pipe_reset(ss);
     int rc = store_pipe_append(ss, "MULTI");
-    if (rc == 0 && was && strcmp(was, ev->u.outage.root)) {
-        char rk[512];
-        store_sync_key(ss, rk, sizeof rk, "outage:root:%s", was);
-        rc = store_pipe_append(ss, "DEL %s", rk);
-    }
-    free(was);
+    if (rc == 0)
+        rc = store_pipe_append_argv(
+            ss, 6, (const char *[]){"EVAL", move_root_lua, "1", hk, ev->u.outage.root, rp}, NULL);
     if (rc == 0)
         rc = append_state(ss, &ev->u.outage, state);
     if (rc == 0)

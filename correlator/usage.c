@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/store.h"
 #include "core/strmap.h"
+#include "core/tz.h"
 #include "core/xmalloc.h"
 
 #define SUBSYS "usage"
@@ -246,7 +247,7 @@ static int cycle_of(struct usage_acct *u, const struct topology_sub *sub, int64_
                     const struct cycle_entry **out)
 {
     const char *tz = sub->timezone && strcmp(sub->timezone, "UTC") ? sub->timezone : NULL;
-    if (tz && !usage_cycle_tz_known(tz)) {
+    if (tz && !tz_known(tz)) {
         if (first_warning(u, "tz", tz, NULL))
             log_warn(SUBSYS, "timezone %s is not in the tz database: using UTC cycles", tz);
         tz = NULL;

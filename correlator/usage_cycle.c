@@ -1,6 +1,6 @@
 /* usage_cycle: billing cycles from the calendar. UTC goes through timegm/gmtime_r; a named
- * zone through mktime/localtime_r under a temporarily swapped TZ, because glibc offers no
- * per-call zone API. */
+ * zone through mktime/localtime_r inside core/tz's tz_with, because glibc offers no per-call
+ * zone API. */
 #include "correlator/usage_cycle.h"
 
 #include <errno.h>
@@ -8,52 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
-#include "core/xmalloc.h"
+#include "core/tz.h"
 
 #define YEAR_MIN 1
 #define YEAR_MAX 9998
-
-int usage_cycle_tz_known(const char *tz)
-{
-    if (!tz || !strcmp(tz, "UTC"))
-        return 1;
-    /* Only plain relative names: never a POSIX rule string, an absolute path or "..". */
-    if (!tz[0] || tz[0] == '/' || tz[0] == ':' || strstr(tz, ".."))
-        return 0;
-    const char *dir = getenv("TZDIR");
-    char path[512];
-    int n = snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-    struct stat st;
-    return n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* The saved TZ, so the process's own zone comes back after the call. */
-struct tz_saved {
-    bool set;
-    char *value;
-};
-
-static void tz_enter(const char *tz, struct tz_saved *sv)
-{
-    const char *old = getenv("TZ");
-    sv->set = old != NULL;
-    sv->value = xstrdup(old);
-    setenv("TZ", tz, 1);
-    tzset();
-}
-
-static void tz_leave(struct tz_saved *sv)
-{
-    if (sv->set)
-        setenv("TZ", sv->value, 1);
-    else
-        unsetenv("TZ");
-    free(sv->value);
-    tzset();
-}
 
 /* Epoch seconds of local midnight on (year, mon 0..11, day). */
 static time_t midnight(int year, int mon, int day, bool utc)
@@ -104,6 +64,20 @@ static int compute(int64_t t_ms, int day, bool utc, char *id, size_t idsz, int64
     return 0;
 }
 
+struct zoned {
+    int64_t t_ms;
+    int day;
+    char *id;
+    size_t idsz;
+    int64_t *start_ms, *end_ms;
+};
+
+static int compute_zoned(void *arg)
+{
+    struct zoned *z = arg;
+    return compute(z->t_ms, z->day, false, z->id, z->idsz, z->start_ms, z->end_ms);
+}
+
 int usage_cycle(int64_t t_ms, int cycle_day, const char *tz, char *id, size_t idsz,
                 int64_t *start_ms, int64_t *end_ms)
 {
@@ -114,11 +88,8 @@ int usage_cycle(int64_t t_ms, int cycle_day, const char *tz, char *id, size_t id
         return -ERANGE;
     if (!tz || !strcmp(tz, "UTC"))
         return compute(t_ms, cycle_day, true, id, idsz, start_ms, end_ms);
-    if (!usage_cycle_tz_known(tz))
+    if (!tz_known(tz))
         return -ENOENT;
-    struct tz_saved sv;
-    tz_enter(tz, &sv);
-    int rc = compute(t_ms, cycle_day, false, id, idsz, start_ms, end_ms);
-    tz_leave(&sv);
-    return rc;
+    struct zoned z = {t_ms, cycle_day, id, idsz, start_ms, end_ms};
+    return tz_with(tz, compute_zoned, &z);
 }

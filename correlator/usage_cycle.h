@@ -22,8 +22,4 @@
 int usage_cycle(int64_t t_ms, int cycle_day, const char *tz, char *id, size_t idsz,
                 int64_t *start_ms, int64_t *end_ms);
 
-/* True when tz is NULL, "UTC" or a zone file of the tz database (TZDIR or
- * /usr/share/zoneinfo). */
-int usage_cycle_tz_known(const char *tz);
-
 #endif

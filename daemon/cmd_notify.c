@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "core/loop.h"
+#include "core/xmalloc.h"
 #include "notifier/channel_http.h"
 #include "notifier/channel_kannel.h"
 #include "notifier/channel_twilio.h"
@@ -144,10 +145,9 @@ static void on_done(void *arg, const struct channel_result *r)
 static struct channel *make_http(const struct channel_config *cc, struct http_client *http,
                                  char *err, size_t errsz)
 {
-    char **hdr = calloc(cc->n_headers + 1, sizeof *hdr);
-    for (size_t i = 0; hdr && i < cc->n_headers; i++)
-        if (asprintf(&hdr[i], "%s: %s", cc->headers[i].name, cc->headers[i].value) < 0)
-            hdr[i] = NULL;
+    char **hdr = xcalloc(cc->n_headers + 1, sizeof *hdr);
+    for (size_t i = 0; i < cc->n_headers; i++)
+        hdr[i] = xasprintf("%s: %s", cc->headers[i].name, cc->headers[i].value);
     struct channel_http_config hc = {.name = cc->name,
                                      .method = cc->method,
                                      .url = cc->url,
@@ -158,8 +158,8 @@ static struct channel *make_http(const struct channel_config *cc, struct http_cl
                                      .success_contains = cc->success_contains,
                                      .id_field = cc->id_field,
                                      .timeout_ms = cc->timeout_ms};
-    struct channel *ch = hdr ? channel_http_new(http, &hc, err, errsz) : NULL;
-    for (size_t i = 0; hdr && i < cc->n_headers; i++)
+    struct channel *ch = channel_http_new(http, &hc, err, errsz);
+    for (size_t i = 0; i < cc->n_headers; i++)
         free(hdr[i]);
     free(hdr);
     return ch;
@@ -244,7 +244,7 @@ int cmd_notify(int argc, char **argv)
     if (!cc)
         fprintf(stderr, "farol notify: no channel '%s' in %s\n", o.channel, o.config);
     else
-        text = o.text ? strdup(o.text) : render(&cfg, &o);
+        text = o.text ? xstrdup(o.text) : render(&cfg, &o);
     static const char *const kinds[] = {"kannel", "twilio", "http"};
     printf("channel %s (%s) to %s\n", o.channel, cc ? kinds[cc->kind] : "?", o.to);
     rc = cc && text ? send_text(cc, o.to, text) : 2;

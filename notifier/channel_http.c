@@ -9,8 +9,8 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/strbuf.h"
 #include "core/xmalloc.h"
-#include "notifier/channel_kannel.h"
 #include "notifier/http_client.h"
 
 #define MAX_HEADERS 16
@@ -47,18 +47,10 @@ static char *json_inner(const char *s)
 static char *escape(const char *v, enum channel_http_body enc)
 {
     if (enc == CHANNEL_HTTP_FORM)
-        return channel_kannel_escape(v ? v : "");
+        return http_escape(v ? v : "");
     if (enc == CHANNEL_HTTP_JSON)
         return json_inner(v);
     return xstrdup(v ? v : "");
-}
-
-static void append(char **out, size_t *len, const char *s, size_t n)
-{
-    *out = xrealloc(*out, *len + n + 1);
-    memcpy(*out + *len, s, n);
-    *len += n;
-    (*out)[*len] = '\0';
 }
 
 char *channel_http_expand(const char *t, enum channel_http_body enc, const char *to,
@@ -66,15 +58,14 @@ char *channel_http_expand(const char *t, enum channel_http_body enc, const char 
                           size_t errsz)
 {
     const char *names[] = {"to", "text", "id", "from"}, *values[] = {to, text, id, from};
-    char *out = xstrdup("");
-    size_t len = 0;
+    struct strbuf out = {0};
     for (const char *p = t; *p;) {
         const char *open = strstr(p, "{{"), *close = open ? strstr(open, "}}") : NULL;
         if (!open || !close) {
-            append(&out, &len, p, strlen(p));
+            strbuf_adds(&out, p);
             break;
         }
-        append(&out, &len, p, (size_t)(open - p));
+        strbuf_add(&out, p, (size_t)(open - p));
         size_t n = (size_t)(close - open - 2);
         int k = -1;
         for (int i = 0; i < 4; i++)
@@ -83,15 +74,15 @@ char *channel_http_expand(const char *t, enum channel_http_body enc, const char 
         if (k < 0) {
             snprintf(err, errsz, "unknown placeholder '{{%.*s}}' (known: to, text, id, from)",
                      (int)n, open + 2);
-            free(out);
+            strbuf_deinit(&out);
             return NULL;
         }
         char *v = escape(values[k], enc);
-        append(&out, &len, v, strlen(v));
+        strbuf_adds(&out, v);
         free(v);
         p = close + 2;
     }
-    return out;
+    return strbuf_take(&out);
 }
 
 static void on_answer(void *arg, const struct http_response *r)

@@ -24,24 +24,6 @@ struct attempt {
     char *to_masked;
 };
 
-char *channel_kannel_escape(const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    char *out = xmalloc(strlen(s) * 3 + 1), *o = out;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._~", *p)) {
-            *o++ = (char)*p;
-        } else {
-            *o++ = '%';
-            *o++ = hex[*p >> 4];
-            *o++ = hex[*p & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 static char *hex_of(const char *s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -57,7 +39,7 @@ static char *hex_of(const char *s)
 /* "&key=escaped(value)" appended to *q. */
 static void add_param(char **q, const char *key, const char *value)
 {
-    char *v = channel_kannel_escape(value);
+    char *v = http_escape(value);
     char *n = xasprintf("%s&%s=%s", *q, key, v);
     free(v);
     free(*q);

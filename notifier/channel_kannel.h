@@ -40,7 +40,5 @@ struct channel *channel_kannel_new(struct http_client *http,
 /* Read a delivery-report callback's query string: *id (farol's message id, caller frees) and
  * *dlr. Returns 0, or -EINVAL for a query that is not one of ours. */
 int channel_kannel_dlr(const char *query, char **id, enum kannel_dlr *dlr);
-/* Percent-encode s (RFC 3986 unreserved characters kept); the caller frees. */
-char *channel_kannel_escape(const char *s);
 
 #endif

@@ -9,7 +9,6 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
-#include "notifier/channel_kannel.h"
 #include "notifier/http_client.h"
 
 struct twilio {
@@ -26,7 +25,7 @@ struct attempt {
 
 static void add(char **body, const char *key, const char *value)
 {
-    char *v = channel_kannel_escape(value);
+    char *v = http_escape(value);
     char *n = xasprintf("%s%s%s=%s", *body, **body ? "&" : "", key, v);
     free(v);
     free(*body);

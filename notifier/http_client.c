@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/strbuf.h"
 #include "core/xmalloc.h"
 
 #define DEFAULT_MAX_TOTAL 64
@@ -27,8 +28,7 @@ struct http_req {
     struct curl_slist *headers;
     http_done_fn cb;
     void *arg;
-    char *body;
-    size_t body_len, body_cap;
+    struct strbuf body; /* the answer so far */
     int too_big;
     int64_t t0_ms;
     char errbuf[CURL_ERROR_SIZE];
@@ -191,19 +191,11 @@ static size_t write_cb(char *data, size_t size, size_t n, void *arg)
 {
     struct http_req *r = arg;
     size_t len = size * n;
-    if (len > r->c->max_body - r->body_len) {
+    if (len > r->c->max_body - r->body.len) {
         r->too_big = 1;
         return 0; /* makes curl abort with CURLE_WRITE_ERROR */
     }
-    if (r->body_len + len + 1 > r->body_cap) {
-        size_t cap = r->body_cap ? r->body_cap : 1024;
-        while (cap < r->body_len + len + 1)
-            cap *= 2;
-        r->body = xrealloc(r->body, cap);
-        r->body_cap = cap;
-    }
-    memcpy(r->body + r->body_len, data, len);
-    r->body_len += len;
+    strbuf_add(&r->body, data, len);
     return len;
 }
 
@@ -270,7 +262,7 @@ static void req_free(struct http_req *r)
 {
     curl_easy_cleanup(r->easy);
     curl_slist_free_all(r->headers);
-    free(r->body);
+    strbuf_deinit(&r->body);
     free(r);
 }
 
@@ -409,12 +401,10 @@ static void complete(struct http_req *r, CURLcode rc, int forced_err)
     struct http_response resp = {
         .status = (int)status,
         .err = forced_err ? forced_err : map_error(rc, r),
-        .body = r->body ? r->body : "",
-        .body_len = r->body_len,
+        .body = r->body.s ? r->body.s : "",
+        .body_len = r->body.len,
         .elapsed_ms = mono_ms() - r->t0_ms,
     };
-    if (r->body)
-        r->body[r->body_len] = '\0';
     if (resp.status) {
         resp.retry_after = header_value(r->easy, "Retry-After");
         resp.content_type = header_value(r->easy, "Content-Type");
@@ -538,4 +528,22 @@ int64_t http_retry_after_ms(const char *value, int64_t now_wall_ms)
             ms = 0;
     }
     return ms > RETRY_AFTER_MAX_MS ? -ERANGE : ms;
+}
+
+char *http_escape(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = xmalloc(strlen(s) * 3 + 1), *o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~", *p)) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
 }

@@ -87,5 +87,8 @@ long http_client_connects(const struct http_client *c);
  * Returns the delay in ms, or -EINVAL for NULL or an unparseable value, -ERANGE when the
  * value is more than a year away. */
 int64_t http_retry_after_ms(const char *value, int64_t now_wall_ms);
+/* Percent-encode s for a URL or a form body (RFC 3986 unreserved characters kept); the caller
+ * frees. */
+char *http_escape(const char *s);
 
 #endif

@@ -2,18 +2,17 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "config/scalar.h"
 #include "core/log.h"
 #include "core/strmap.h"
 #include "core/tz.h"
+#include "core/strbuf.h"
 #include "core/xmalloc.h"
 #include "notifier/sms_text.h"
 
@@ -397,22 +396,6 @@ const char *template_locale(const struct template_msg *tpl)
 
 /* ---- rendering ---- */
 
-struct buf {
-    char *s;
-    size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
 /* Right-to-left letters (Hebrew, Arabic and their presentation forms) but not the
  * Arabic-Indic digits, which are weak and reorder like European ones. */
 static int is_rtl_letter(uint32_t c)
@@ -441,7 +424,7 @@ static int needs_isolate(const char *v, size_t len)
     return need;
 }
 
-static int put_value(const struct template_msg *tpl, const char *v, struct buf *b)
+static int put_value(const struct template_msg *tpl, const char *v, struct strbuf *b)
 {
     size_t len = v ? strlen(v) : 0;
     int iso = needs_isolate(v ? v : "", len);
@@ -449,22 +432,21 @@ static int put_value(const struct template_msg *tpl, const char *v, struct buf *
         return -EINVAL;
     iso = iso && tpl->rtl;
     if (iso)
-        buf_add(b, "\xE2\x81\xA8", 3); /* FSI */
-    buf_add(b, v ? v : "", len);
+        strbuf_add(b, "\xE2\x81\xA8", 3); /* FSI */
+    strbuf_add(b, v ? v : "", len);
     if (iso)
-        buf_add(b, "\xE2\x81\xA9", 3); /* PDI */
+        strbuf_add(b, "\xE2\x81\xA9", 3); /* PDI */
     return 0;
 }
 
 int template_render(const struct template_msg *tpl, template_lookup_fn fn, void *arg, char **out)
 {
-    struct buf b = {NULL, 0, 0};
-    buf_add(&b, "", 0);
+    struct strbuf b = {0};
     *out = NULL;
     for (size_t i = 0; i < tpl->n; i++) {
         const struct node *nd = &tpl->nodes[i];
         if (nd->kind == NODE_TEXT) {
-            buf_add(&b, tpl->text + nd->start, nd->len);
+            strbuf_add(&b, tpl->text + nd->start, nd->len);
             continue;
         }
         if (nd->kind == NODE_END)
@@ -475,11 +457,11 @@ int template_render(const struct template_msg *tpl, template_lookup_fn fn, void 
             if ((nd->kind == NODE_IF) != set)
                 i = nd->end; /* skip the section, nested ones included */
         } else if (put_value(tpl, v, &b) < 0) {
-            free(b.s);
+            strbuf_deinit(&b);
             return -EINVAL;
         }
     }
-    *out = b.s;
+    *out = strbuf_take(&b);
     return 0;
 }
 
@@ -499,19 +481,12 @@ void template_position(const char *text, size_t offset, unsigned *line, unsigned
 
 /* ---- times ---- */
 
-/* ---- times: local time through core/tz ---- */
-
-static int local_tm(time_t t, const char *tz, struct tm *tm)
-{
-    return tz_local(t, tz, tm);
-}
-
 int template_format_time(time_t t, const char *tz, const char *locale, char *buf, size_t bufsz)
 {
     static const char *const wday[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     char norm[LOCALE_MAX] = "en";
     struct tm tm;
-    int rc = local_tm(t, tz, &tm), n;
+    int rc = tz_local(t, tz, &tm), n;
     if (rc < 0)
         return rc;
     if (locale && locale_norm(locale, norm) == 0)

@@ -25,13 +25,8 @@ static void setup(void)
     signal(SIGPIPE, SIG_IGN);
     rs = redis_server_start(NULL, NULL, err, sizeof err);
     ck_assert_msg(rs != NULL, "%s", err);
-    struct store_config cfg;
-    store_config_init(&cfg);
-    free(cfg.address);
-    cfg.address = strdup(redis_server_address(rs));
-    ss = store_sync_connect(&cfg, err, sizeof err);
+    ss = redis_server_sync(rs, 0, err, sizeof err);
     ck_assert_msg(ss != NULL, "%s", err);
-    store_config_deinit(&cfg);
 }
 
 static void teardown(void)

@@ -21,13 +21,8 @@ static struct store_sync *ss;
 static struct store_sync *connect_one(void)
 {
     char err[256];
-    struct store_config cfg;
-    store_config_init(&cfg);
-    free(cfg.address);
-    cfg.address = strdup(redis_server_address(rs));
-    struct store_sync *s = store_sync_connect(&cfg, err, sizeof err);
+    struct store_sync *s = redis_server_sync(rs, 0, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
-    store_config_deinit(&cfg);
     return s;
 }
 

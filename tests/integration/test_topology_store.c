@@ -23,13 +23,8 @@ static void setup(void)
     signal(SIGPIPE, SIG_IGN);
     rs = redis_server_start(NULL, NULL, err, sizeof err);
     ck_assert_msg(rs != NULL, "%s", err);
-    struct store_config cfg;
-    store_config_init(&cfg);
-    free(cfg.address);
-    cfg.address = strdup(redis_server_address(rs));
-    ss = store_sync_connect(&cfg, err, sizeof err);
+    ss = redis_server_sync(rs, 0, err, sizeof err);
     ck_assert_msg(ss != NULL, "%s", err);
-    store_config_deinit(&cfg);
 }
 
 static void teardown(void)
@@ -106,16 +101,11 @@ static void race_progress(void *arg, const char *phase, size_t done, size_t tota
         return;
     r->done = 1;
     char err[512];
-    struct store_config cfg;
-    store_config_init(&cfg);
-    free(cfg.address);
-    cfg.address = strdup(redis_server_address(rs));
-    struct store_sync *other = store_sync_connect(&cfg, err, sizeof err);
+    struct store_sync *other = redis_server_sync(rs, 0, err, sizeof err);
     ck_assert_msg(other != NULL, "%s", err);
     ck_assert_int_eq(topology_store_write(other, r->t, NULL, r->v, sizeof r->v, err, sizeof err),
                      0);
     store_sync_free(other);
-    store_config_deinit(&cfg);
 }
 
 START_TEST(racing_imports_second_swap_refused)

@@ -57,15 +57,8 @@ static int64_t utc(int y, int mo, int d, int h, int mi)
 static struct store_sync *connect_redis(int64_t command_timeout_ms)
 {
     char err[256];
-    struct store_config cfg;
-    store_config_init(&cfg);
-    free(cfg.address);
-    cfg.address = strdup(redis_server_address(rs));
-    if (command_timeout_ms)
-        cfg.command_timeout_ms = command_timeout_ms;
-    struct store_sync *c = store_sync_connect(&cfg, err, sizeof err);
+    struct store_sync *c = redis_server_sync(rs, command_timeout_ms, err, sizeof err);
     ck_assert_msg(c != NULL, "%s", err);
-    store_config_deinit(&cfg);
     return c;
 }
 

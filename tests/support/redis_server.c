@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/store.h"
 #include "core/xmalloc.h"
 
 #define READY_TIMEOUT_MS 5000
@@ -251,4 +252,18 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 int redis_server_rmtree(const char *path)
 {
     return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 ? -errno : 0;
+}
+
+struct store_sync *redis_server_sync(const struct redis_server *rs, int64_t command_timeout_ms,
+                                     char *err, size_t errsz)
+{
+    struct store_config cfg;
+    store_config_init(&cfg);
+    free(cfg.address);
+    cfg.address = xstrdup(redis_server_address(rs));
+    if (command_timeout_ms)
+        cfg.command_timeout_ms = command_timeout_ms;
+    struct store_sync *ss = store_sync_connect(&cfg, err, errsz);
+    store_config_deinit(&cfg);
+    return ss;
 }

@@ -6,9 +6,11 @@
 #define FAROL_TESTS_REDIS_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct redis_server;
+struct store_sync;
 
 /* Start a server in a new directory under base (NULL: $TMPDIR or /tmp) and wait until it
  * answers PING (any answer, NOAUTH included). extra is NULL or a NULL-terminated list of more
@@ -35,6 +37,10 @@ int redis_server_thaw(struct redis_server *rs);
 int redis_server_restart(struct redis_server *rs, char *err, size_t errsz);
 /* Kill the server if running, remove its directory, free (NULL is fine). */
 void redis_server_free(struct redis_server *rs);
+/* A synchronous store connection to the server (core/store.h), with the default settings
+ * except a command timeout of command_timeout_ms when it is not 0. NULL with err set. */
+struct store_sync *redis_server_sync(const struct redis_server *rs, int64_t command_timeout_ms,
+                                     char *err, size_t errsz);
 /* Remove a directory tree (for a test's base directory). Returns 0 or -errno. */
 int redis_server_rmtree(const char *path);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/tz.h"
 #include "correlator/usage_cycle.h"
 #include "tests/support/check_run.h"
 
@@ -123,8 +124,8 @@ START_TEST(bad_input_and_tz_restored)
     ck_assert_int_eq(usage_cycle(t, 1, "America", id, sizeof id, &s, &e), -ENOENT);
     ck_assert_int_eq(usage_cycle(t, 1, "../etc/passwd", id, sizeof id, &s, &e), -ENOENT);
     ck_assert_int_eq(usage_cycle(INT64_MAX, 1, NULL, id, sizeof id, &s, &e), -ERANGE);
-    ck_assert(!usage_cycle_tz_known("EST5EDT,M3.2.0,M11.1.0"));
-    ck_assert(usage_cycle_tz_known("Europe/Berlin"));
+    ck_assert(!tz_known("EST5EDT,M3.2.0,M11.1.0"));
+    ck_assert(tz_known("Europe/Berlin"));
 
     unsetenv("TZ");
     cycle(t, 1, "Asia/Tokyo");
