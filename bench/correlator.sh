@@ -246,7 +246,7 @@ awk -v n="$KCAT_N" -v w="$KCAT_WALL" -v u="$KCAT_U" -v s="$KCAT_S" -v kb="$KCAT_
     printf "peer kcat -C of the same %d alarm messages: %.2f s wall, %.2f s CPU = %.0f msgs/s, %.0f msgs per CPU-second, peak RSS %d MB\n", n, w, u + s, n / w, n / (u + s), kb / 1024
     printf "ratio correlator/kcat: %.2fx the CPU per message (%.3f vs %.3f ms)\n", (cc / a) / ((u + s) / n), 1000 * cc / a, 1000 * (u + s) / n }'
 echo "targets: settle <= 2 s after the last alarm; peak RSS < 500 MB"
-[ -s "$WORK/warnings" ] && { echo "correlator warnings:"; cat "$WORK/warnings"; }
+if [ -s "$WORK/warnings" ]; then echo "correlator warnings:"; cat "$WORK/warnings"; fi
 } | tee "${STORM_OUT:-/dev/null}"
 [ -z "${KEEP:-}" ] || { mkdir -p "$KEEP"; cp "$WORK"/{outages,lags,samples,pub.out,corr.log,load.log} "$KEEP"/; }
 if [ -n "${PERF:-}" ]; then
