@@ -16,7 +16,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/xmalloc.h"
-#include "correlator/corr_db.h"
+#include "core/store_link.h"
 #include "correlator/engine.h"
 #include "correlator/maint.h"
 #include "correlator/maint_store.h"
@@ -28,7 +28,7 @@ struct correlator {
     struct loop *loop;
     struct bus *bus;
     struct bus_outbox *out;
-    struct corr_db db;
+    struct store_link db;
     struct corr_params params;
     struct correlator_config cc; /* copied scalars only (no threshold list) */
     struct topology *topo;
@@ -56,10 +56,10 @@ static void on_confirmed(void *arg, int status)
 {
     struct pub *p = arg;
     struct correlator *c = p->c;
-    struct store_sync *ss = c && status == 0 ? corr_db_get(&c->db) : NULL;
+    struct store_sync *ss = c && status == 0 ? store_link_get(&c->db) : NULL;
     char err[256];
     if (ss && outage_store_outbox_done(ss, p->json, err, sizeof err) < 0)
-        corr_db_failed(&c->db, err);
+        store_link_failed(&c->db, err);
     if (c) {
         if (p->prev)
             p->prev->next = p->next;
@@ -86,12 +86,12 @@ static void publish_json(struct correlator *c, const char *key, const char *json
 static void on_window(struct correlator *c, const struct event *ev)
 {
     struct maint_set *m = corr_engine_maint(c->engine);
-    struct store_sync *ss = corr_db_get(&c->db);
+    struct store_sync *ss = store_link_get(&c->db);
     char err[256];
     for (size_t i = 0; ss && i < maint_count(m); i++) {
         const struct maintenance *w = maint_get(m, i);
         if (!strcmp(w->id, ev->u.maintenance.id) && maint_store_save(ss, w, err, sizeof err) < 0)
-            corr_db_failed(&c->db, err);
+            store_link_failed(&c->db, err);
     }
     log_info("correlator", "maintenance %s seq=%u %s: %u subscribers", ev->u.maintenance.id,
              ev->u.maintenance.seq, maint_phase_name(ev->u.maintenance.phase),
@@ -112,12 +112,12 @@ static void on_outage(void *arg, const struct event *ev)
         log_error("correlator", "outage %s cannot be encoded: %s", ev->u.outage.id, err);
         return;
     }
-    struct store_sync *ss = corr_db_get(&c->db);
+    struct store_sync *ss = store_link_get(&c->db);
     if (!ss)
         log_warn("correlator", "outage %s published without its Redis record (Redis down)",
                  ev->u.outage.id);
     else if (outage_store_event(ss, ev, json, err, sizeof err) < 0)
-        corr_db_failed(&c->db, err);
+        store_link_failed(&c->db, err);
     log_info("correlator", "outage %s seq=%u %s root=%s cause=%s subscribers=%u", ev->u.outage.id,
              ev->u.outage.seq, outage_phase_name(ev->u.outage.phase), ev->u.outage.root,
              outage_cause_name(ev->u.outage.cause), ev->u.outage.affected_subscribers);
@@ -173,7 +173,7 @@ static struct topology *load_topology(struct correlator *c, struct store_sync *s
     if (t)
         return t;
     if (topology_store_current(ss, v, vsz, err, sizeof err) != -ENOENT) {
-        corr_db_failed(&c->db, err);
+        store_link_failed(&c->db, err);
         return NULL;
     }
     log_warn("correlator", "no topology in Redis yet (farol topology import): every alarm is "
@@ -189,7 +189,7 @@ static struct topology *load_topology(struct correlator *c, struct store_sync *s
 /* A new engine over the current topology, with the alarms and outages Redis holds. */
 static int rebuild(struct correlator *c)
 {
-    struct store_sync *ss = corr_db_get(&c->db);
+    struct store_sync *ss = store_link_get(&c->db);
     char v[64], err[256];
     if (!ss)
         return -EAGAIN;
@@ -205,7 +205,7 @@ static int rebuild(struct correlator *c)
     if (rc == 0)
         rc = outage_store_load_alarms(ss, restore_alarm, &r, err, sizeof err);
     if (rc < 0) {
-        corr_db_failed(&c->db, err);
+        store_link_failed(&c->db, err);
         corr_engine_free(e);
         topology_free(t);
         return rc;
@@ -248,13 +248,13 @@ static void arm_deadline(struct correlator *c)
 static void on_topo_poll(void *arg)
 {
     struct correlator *c = arg;
-    struct store_sync *ss = corr_db_get(&c->db);
+    struct store_sync *ss = store_link_get(&c->db);
     char v[64] = "", err[256];
     if (!ss)
         return;
     int rc = topology_store_current(ss, v, sizeof v, err, sizeof err);
     if (rc == -EIO) {
-        corr_db_failed(&c->db, err);
+        store_link_failed(&c->db, err);
         return;
     }
     if (strcmp(v, c->version) != 0 || !c->engine) {
@@ -270,13 +270,13 @@ static int on_alarm(struct correlator *c, const struct alarm *a, const struct bu
         return BUS_RETRY;
     enum corr_change ch = corr_engine_check(c->engine, a);
     if (ch != CORR_NOOP || a->action == ALARM_CLEAR) {
-        struct store_sync *ss = corr_db_get(&c->db);
+        struct store_sync *ss = store_link_get(&c->db);
         char err[256];
         if (!ss)
             return BUS_RETRY; /* never correlate what a restart would forget */
         if (outage_store_alarm(ss, a, msg->payload, msg->len,
                                a->action == ALARM_CLEAR ? CORR_CLEAR : ch, err, sizeof err) < 0) {
-            corr_db_failed(&c->db, err);
+            store_link_failed(&c->db, err);
             return BUS_RETRY;
         }
     }
@@ -308,14 +308,14 @@ static void journal(const struct event *ev)
 
 static int on_usage(struct correlator *c, const struct usage_sample *u)
 {
-    struct store_sync *ss = corr_db_get(&c->db);
+    struct store_sync *ss = store_link_get(&c->db);
     char err[256];
     if (!ss)
         return BUS_RETRY;
     usage_set_store(c->usage, ss);
     int rc = usage_sample(c->usage, u, loop_wall_ms(), err, sizeof err);
     if (rc == -EAGAIN) {
-        corr_db_failed(&c->db, err);
+        store_link_failed(&c->db, err);
         return BUS_RETRY;
     }
     if (rc < 0)
@@ -331,7 +331,7 @@ static int on_request(struct correlator *c, const struct maintenance *req)
         return 0;
     if (!c->engine && rebuild(c) < 0)
         return BUS_RETRY;
-    if (!corr_db_get(&c->db))
+    if (!store_link_get(&c->db))
         return BUS_RETRY; /* a window must be saved before it counts */
     int rc = corr_engine_window(c->engine, req, loop_wall_ms(), err, sizeof err);
     if (rc < 0)
@@ -400,16 +400,16 @@ struct correlator *correlator_new(struct loop *loop, struct bus *bus, struct sto
     c->cc.usage_thresholds = NULL;
     c->cc.n_usage_thresholds = 0;
     params_from(&c->params, &cfg->correlator);
-    corr_db_init(&c->db, loop, &cfg->redis);
+    store_link_init(&c->db, loop, &cfg->redis, "correlator");
     c->out = bus_outbox_new(loop, bus);
     usage_setup(c, &cfg->correlator);
     c->batch = loop_timer_new(loop, on_tick, c);
     c->deadline = loop_timer_new(loop, on_tick, c);
     c->topo_poll = loop_timer_new(loop, on_topo_poll, c);
-    struct store_sync *ss = corr_db_get(&c->db);
+    struct store_sync *ss = store_link_get(&c->db);
     char e2[256];
     if (ss && outage_store_load_outbox(ss, republish, c, e2, sizeof e2) < 0)
-        corr_db_failed(&c->db, e2);
+        store_link_failed(&c->db, e2);
     if (rebuild(c) < 0)
         log_warn("correlator", "Redis unreachable at start: alarms wait until it is back");
     loop_timer_start(c->topo_poll, c->cc.topology_poll_ms, c->cc.topology_poll_ms);
@@ -453,6 +453,6 @@ void correlator_free(struct correlator *c)
     corr_engine_free(c->engine);
     usage_free(c->usage);
     topology_free(c->topo);
-    corr_db_deinit(&c->db);
+    store_link_deinit(&c->db);
     free(c);
 }

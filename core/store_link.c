@@ -1,4 +1,4 @@
-#include "correlator/corr_db.h"
+#include "core/store_link.h"
 
 #include <string.h>
 
@@ -7,14 +7,16 @@
 
 #define RETRY_MS 1000
 
-void corr_db_init(struct corr_db *db, struct loop *loop, const struct store_config *cfg)
+void store_link_init(struct store_link *db, struct loop *loop, const struct store_config *cfg,
+                     const char *subsys)
 {
     memset(db, 0, sizeof *db);
+    db->subsys = subsys;
     db->loop = loop;
     store_config_copy(&db->cfg, cfg);
 }
 
-struct store_sync *corr_db_get(struct corr_db *db)
+struct store_sync *store_link_get(struct store_link *db)
 {
     if (db->ss)
         return db->ss;
@@ -26,26 +28,26 @@ struct store_sync *corr_db_get(struct corr_db *db)
     if (!db->ss) {
         db->retry_at = now + RETRY_MS;
         if (!db->down)
-            log_error("correlator", "Redis unreachable: %s (retrying every second)", err);
+            log_error(db->subsys, "Redis unreachable: %s (retrying every second)", err);
         db->down = true;
         return NULL;
     }
     if (db->down)
-        log_info("correlator", "Redis reachable again");
+        log_info(db->subsys, "Redis reachable again");
     db->down = false;
     return db->ss;
 }
 
-void corr_db_failed(struct corr_db *db, const char *err)
+void store_link_failed(struct store_link *db, const char *err)
 {
-    log_error("correlator", "Redis: %s", err);
+    log_error(db->subsys, "Redis: %s", err);
     store_sync_free(db->ss);
     db->ss = NULL;
     db->down = true;
     db->retry_at = loop_now_ms(db->loop) + RETRY_MS;
 }
 
-void corr_db_deinit(struct corr_db *db)
+void store_link_deinit(struct store_link *db)
 {
     store_sync_free(db->ss);
     store_config_deinit(&db->cfg);
