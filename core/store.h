@@ -125,4 +125,33 @@ const struct store_pipe_stats *store_pipe_stats(const struct store_sync *ss);
 /* Zero the counters (outstanding replies are still read by the next flush). */
 void store_pipe_reset(struct store_sync *ss);
 
+/* A pipeline whose replies the caller reads: queue commands, then take each reply in order.
+ * Not to be mixed with the counting pipeline above or with an unread store_sync_command.
+ * Queue a command (hiredis format); nothing is sent until the first take. 0 or -EIO. */
+int store_sync_queue(struct store_sync *ss, const char *fmt, ...);
+/* Same with an argument vector; argvlen NULL means C strings. */
+int store_sync_queue_argv(struct store_sync *ss, int argc, const char **argv,
+                          const size_t *argvlen);
+/* The next queued command's reply (caller frees with freeReplyObject), or NULL when the
+ * connection failed (the remaining replies are lost with it). */
+struct redisReply *store_sync_take(struct store_sync *ss);
+
+/* A batch over that pipeline for code that queues several commands and reads their replies
+ * in order: once a command or reply fails, later adds are dropped and next returns NULL.
+ * Caller-owned (store_batch_init); the connection is borrowed. */
+struct store_batch {
+    struct store_sync *ss;
+    size_t pending;
+    int failed;
+};
+/* Start a batch on ss (which must have no unread replies). */
+void store_batch_init(struct store_batch *b, struct store_sync *ss);
+/* Queue argv (C strings). */
+void store_batch_add(struct store_batch *b, int argc, const char **argv);
+/* The next reply in order (caller frees), NULL once the batch failed or none is pending. */
+struct redisReply *store_batch_next(struct store_batch *b);
+/* Read and drop the replies not taken. 0, or -EIO when anything failed (see
+ * store_sync_errstr; the connection is then unusable). */
+int store_batch_end(struct store_batch *b);
+
 #endif

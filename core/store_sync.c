@@ -219,3 +219,76 @@ void store_pipe_reset(struct store_sync *ss)
 {
     memset(&ss->stats, 0, sizeof ss->stats);
 }
+
+/* ---- reply pipeline ---- */
+
+int store_sync_queue(struct store_sync *ss, const char *fmt, ...)
+{
+    if (ss->c->err) {
+        snprintf(ss->errstr, sizeof ss->errstr, "%s", ss->c->errstr);
+        return -EIO;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = redisvAppendCommand(ss->c, fmt, ap);
+    va_end(ap);
+    if (rc != REDIS_OK) {
+        snprintf(ss->errstr, sizeof ss->errstr, "%s", ss->c->errstr);
+        return -EIO;
+    }
+    return 0;
+}
+
+int store_sync_queue_argv(struct store_sync *ss, int argc, const char **argv, const size_t *argvlen)
+{
+    if (ss->c->err || redisAppendCommandArgv(ss->c, argc, argv, argvlen) != REDIS_OK) {
+        snprintf(ss->errstr, sizeof ss->errstr, "%s", ss->c->errstr);
+        return -EIO;
+    }
+    return 0;
+}
+
+struct redisReply *store_sync_take(struct store_sync *ss)
+{
+    void *r = NULL;
+    if (redisGetReply(ss->c, &r) != REDIS_OK) {
+        snprintf(ss->errstr, sizeof ss->errstr, "%s", ss->c->errstr);
+        return NULL;
+    }
+    return r;
+}
+
+void store_batch_init(struct store_batch *b, struct store_sync *ss)
+{
+    b->ss = ss;
+    b->pending = 0;
+    b->failed = 0;
+}
+
+void store_batch_add(struct store_batch *b, int argc, const char **argv)
+{
+    if (b->failed)
+        return;
+    if (store_sync_queue_argv(b->ss, argc, argv, NULL) < 0)
+        b->failed = 1;
+    else
+        b->pending++;
+}
+
+struct redisReply *store_batch_next(struct store_batch *b)
+{
+    if (b->failed || !b->pending)
+        return NULL;
+    b->pending--;
+    redisReply *r = store_sync_take(b->ss);
+    if (!r)
+        b->failed = 1;
+    return r;
+}
+
+int store_batch_end(struct store_batch *b)
+{
+    while (b->pending && !b->failed)
+        freeReplyObject(store_batch_next(b));
+    return b->failed ? -EIO : 0;
+}

@@ -192,8 +192,8 @@ int cmd_notify(int argc, char **argv)
         fprintf(stderr, "farol notify: no channel '%s' in %s\n", o.channel, o.config);
     else
         text = o.text ? xstrdup(o.text) : render(&cfg, &o);
-    static const char *const kinds[] = {"kannel", "twilio", "http"};
-    printf("channel %s (%s) to %s\n", o.channel, cc ? kinds[cc->kind] : "?", o.to);
+    printf("channel %s (%s) to %s\n", o.channel, cc ? notifier_config_kind_name(cc->kind) : "?",
+           o.to);
     rc = cc && text ? send_text(cc, o.to, text) : 2;
     free(text);
     config_deinit(&cfg);

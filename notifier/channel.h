@@ -22,6 +22,10 @@ struct channel_msg {
     const char *id;   /* farol's message id: echoed in delivery-report callbacks */
     const char *to;   /* E.164 number or chat id */
     const char *text; /* UTF-8 */
+    /* Optional (NULL: unknown); most kinds ignore them. WhatsApp picks its template's
+     * language from locale ("pt-BR"). */
+    const char *locale; /* the subscriber's locale, BCP 47 */
+    const char *type;   /* farol's message type ("outage-opened", ...) */
 };
 
 struct channel_result {

@@ -40,11 +40,13 @@ int notif_store_id(char *buf, size_t bufsz, const char *subscriber, const char *
     return n < 0 || (size_t)n >= bufsz ? -EINVAL : 0;
 }
 
-static char *record_json(const char *status, const char *channel, const char *provider_id,
-                         const char *error)
+static char *record_json_owned(const char *status, const char *channel, const char *provider_id,
+                               const char *error, const char *owner)
 {
     json_t *o = json_object();
     json_object_set_new(o, "status", json_string(status));
+    if (owner)
+        json_object_set_new(o, "owner", json_string(owner));
     if (channel)
         json_object_set_new(o, "channel", json_string(channel));
     if (provider_id)
@@ -59,6 +61,12 @@ static char *record_json(const char *status, const char *channel, const char *pr
     char *copy = xstrdup(s);
     free(s);
     return copy;
+}
+
+static char *record_json(const char *status, const char *channel, const char *provider_id,
+                         const char *error)
+{
+    return record_json_owned(status, channel, provider_id, error, NULL);
 }
 
 int notif_store_claim(struct store_sync *ss, const char *id, const char *channel, int64_t ttl_s,
@@ -121,6 +129,22 @@ static char *field(json_t *o, const char *k)
     return s ? xstrdup(s) : NULL;
 }
 
+int notif_store_parse(const char *json, size_t len, struct notif_record *out)
+{
+    memset(out, 0, sizeof *out);
+    json_t *o = json_loadb(json, len, 0, NULL);
+    if (!o)
+        return -EINVAL;
+    *out = (struct notif_record){.status = field(o, "status"),
+                                 .channel = field(o, "channel"),
+                                 .provider_id = field(o, "provider_id"),
+                                 .error = field(o, "error"),
+                                 .owner = field(o, "owner"),
+                                 .ts_ms = json_integer_value(json_object_get(o, "ts"))};
+    json_decref(o);
+    return out->status ? 0 : -EINVAL;
+}
+
 int notif_store_get(struct store_sync *ss, const char *id, struct notif_record *out, char *err,
                     size_t errsz)
 {
@@ -165,6 +189,64 @@ int notif_store_by_provider(struct store_sync *ss, const char *channel, const ch
 
 void notif_record_deinit(struct notif_record *r)
 {
-    free(r->status), free(r->channel), free(r->provider_id), free(r->error);
+    free(r->status), free(r->channel), free(r->provider_id), free(r->error), free(r->owner);
     memset(r, 0, sizeof *r);
+}
+
+/* ---- the same operations queued on a batch, for the dispatcher's rounds ---- */
+
+/* Overwrite only a claim still in flight: a delivery report that came first is kept. */
+static const char settle_lua[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if v and not string.find(v, '\"status\": *\"sending\"') then return 0 end\n"
+    "redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')\n"
+    "if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end\n"
+    "return 1";
+
+/* Take over a dead instance's claim: only while it is still exactly what was read. */
+static const char takeover_lua[] = "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
+                                   "redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')\n"
+                                   "return 1";
+
+void notif_store_claim_add(struct store_batch *b, const char *id, const char *channel,
+                           const char *owner, int64_t ttl_s)
+{
+    char key[512], ttl[24];
+    store_sync_key(b->ss, key, sizeof key, "notif:%s", id);
+    snprintf(ttl, sizeof ttl, "%lld", (long long)(ttl_s > 0 ? ttl_s : 30 * 86400));
+    char *v = record_json_owned("sending", channel, NULL, NULL, owner);
+    store_batch_add(b, 6, (const char *[]){"SET", key, v, "NX", "EX", ttl});
+    free(v);
+}
+
+void notif_store_takeover_add(struct store_batch *b, const char *id, const char *old,
+                              const char *channel, const char *owner)
+{
+    char key[512];
+    store_sync_key(b->ss, key, sizeof key, "notif:%s", id);
+    char *v = record_json_owned("sending", channel, NULL, NULL, owner);
+    store_batch_add(b, 6, (const char *[]){"EVAL", takeover_lua, "1", key, old, v});
+    free(v);
+}
+
+void notif_store_settle_add(struct store_batch *b, const char *id, const char *status,
+                            const char *channel, const char *provider_id, const char *error)
+{
+    char key[512], pk[512] = "", ttl[24];
+    store_sync_key(b->ss, key, sizeof key, "notif:%s", id);
+    if (provider_id && channel)
+        store_sync_key(b->ss, pk, sizeof pk, "notif:provider:%s:%s", channel, provider_id);
+    snprintf(ttl, sizeof ttl, "%d", PROVIDER_TTL_S);
+    char *v = record_json(status, channel, provider_id, error);
+    store_batch_add(
+        b, 8,
+        (const char *[]){"EVAL", settle_lua, "2", key, pk[0] ? pk : key, v, pk[0] ? id : "", ttl});
+    free(v);
+}
+
+void notif_store_release_add(struct store_batch *b, const char *id)
+{
+    char key[512];
+    store_sync_key(b->ss, key, sizeof key, "notif:%s", id);
+    store_batch_add(b, 4, (const char *[]){"EVAL", release_lua, "1", key});
 }

@@ -34,6 +34,7 @@ int notif_store_release(struct store_sync *ss, const char *id, char *err, size_t
 
 struct notif_record {
     char *status, *channel, *provider_id, *error; /* NULL when absent; caller frees */
+    char *owner; /* the notifier instance that claimed it (claims in flight only) */
     int64_t ts_ms;
 };
 
@@ -45,5 +46,20 @@ int notif_store_by_provider(struct store_sync *ss, const char *channel, const ch
                             char **id, char *err, size_t errsz);
 /* Free what a record holds. */
 void notif_record_deinit(struct notif_record *r);
+/* Parse a record's stored JSON (a GET's reply). 0, or -EINVAL (out is then empty). */
+int notif_store_parse(const char *json, size_t len, struct notif_record *out);
+
+/* The same operations queued on a batch (core/store.h), one reply each, for the dispatcher:
+ * claim (reply OK = claimed, nil = taken), with the claiming instance's owner id; */
+void notif_store_claim_add(struct store_batch *b, const char *id, const char *channel,
+                           const char *owner, int64_t ttl_s);
+/* take over a claim a dead instance left at "sending" if it still reads old (reply 1 = taken); */
+void notif_store_takeover_add(struct store_batch *b, const char *id, const char *old,
+                              const char *channel, const char *owner);
+/* record the outcome unless a delivery report got there first (reply 1 = written); */
+void notif_store_settle_add(struct store_batch *b, const char *id, const char *status,
+                            const char *channel, const char *provider_id, const char *error);
+/* give a claim back while it is still "sending" (reply: keys deleted). */
+void notif_store_release_add(struct store_batch *b, const char *id);
 
 #endif

@@ -1,51 +1,222 @@
 #include "notifier/notifier.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "config/config.h"
 #include "core/bus.h"
+#include "core/httpd.h"
 #include "core/log.h"
+#include "core/loop.h"
+#include "core/store_link.h"
 #include "core/xmalloc.h"
+#include "notifier/channel_build.h"
+#include "notifier/dispatch.h"
+#include "notifier/http_client.h"
+#include "notifier/inbound.h"
+#include "notifier/noc_webhook.h"
+#include "notifier/notif_plan.h"
+#include "notifier/template_file.h"
 
 struct notifier {
+    struct loop *loop;
     struct bus *bus;
-    unsigned long handled;
+    const struct notifier_config *ncfg;
+    struct store_link db;
+    struct notif_policy policy;
+    struct template_file *tf;
+    struct http_client *http;
+    struct channel **chans;
+    struct dispatch_channel *dchans;
+    size_t n_chans;
+    struct dispatch *dispatch;
+    struct httpd *httpd;
+    struct inbound *inbound;
+    struct notif_plan_stats plan;
+    unsigned long handled, noc_sent, noc_failed;
 };
+
+static const char *kind_class(int kind)
+{
+    if (kind == CHANNEL_KIND_WHATSAPP)
+        return "whatsapp";
+    return kind == CHANNEL_KIND_TELEGRAM ? "telegram" : "sms";
+}
+
+static void noc_done(void *arg, const struct channel_result *r)
+{
+    struct notifier *n = arg;
+    if (r->status == CHANNEL_SENT || r->status == CHANNEL_QUEUED) {
+        n->noc_sent++;
+        return;
+    }
+    n->noc_failed++;
+    log_warn("notifier", "NOC webhook: %s", r->error ? r->error : channel_status_name(r->status));
+}
+
+/* One summary per outage event for the NOC's tools (never one per alarm). */
+static void tell_noc(struct notifier *n, const struct event *ev)
+{
+    const struct notifier_config *c = n->ncfg;
+    if (ev->type != EVENT_OUTAGE || !c->noc_url)
+        return;
+    if (noc_webhook_send(n->http, c->noc_url, (enum noc_format)c->noc_format, ev, 0, noc_done, n) <
+        0)
+        n->noc_failed++;
+}
 
 static int on_event(void *arg, const struct event *ev, const struct bus_msg *msg)
 {
     struct notifier *n = arg;
     (void)msg;
+    struct store_sync *ss = store_link_get(&n->db);
+    if (!ss)
+        return BUS_RETRY; /* nothing is queued without Redis: the bus redelivers it */
+    char err[256];
+    int rc = notif_plan_event(ss, &n->policy, ev, loop_wall_ms(), &n->plan, err, sizeof err);
+    if (rc == -EIO) {
+        store_link_failed(&n->db, err);
+        return BUS_RETRY;
+    }
+    if (rc < 0) {
+        log_warn("notifier", "%s event %s: %s", event_type_name(ev->type), event_key(ev), err);
+        return rc;
+    }
     n->handled++;
-    log_info("notifier", "%s event for %s", event_type_name(ev->type), event_key(ev));
+    tell_noc(n, ev);
+    dispatch_kick(n->dispatch);
     return 0;
+}
+
+static struct store_sync *inbound_get(void *arg)
+{
+    return store_link_get(arg);
+}
+
+static void inbound_failed(void *arg, const char *err)
+{
+    store_link_failed(arg, err);
+}
+
+static int start_inbound(struct notifier *n, char *err, size_t errsz)
+{
+    if (!n->ncfg->listen)
+        return 0;
+    n->httpd = httpd_new(n->loop, n->ncfg->listen, 65536, err, errsz);
+    if (!n->httpd)
+        return -EINVAL;
+    struct inbound_db idb = {inbound_get, inbound_failed, &n->db};
+    n->inbound = inbound_new(n->httpd, "/kannel", &idb, err, errsz);
+    if (!n->inbound)
+        return -EINVAL;
+    log_info("notifier", "delivery reports and inbound messages on http://%s/kannel/",
+             n->ncfg->listen);
+    return 0;
+}
+
+static int load_templates(struct notifier *n, char *err, size_t errsz)
+{
+    char **msgs = NULL;
+    size_t nm = 0;
+    const char *path = n->ncfg->templates ? n->ncfg->templates : FAROL_TEMPLATES_DEFAULT;
+    n->tf = template_file_load(path, &msgs, &nm);
+    for (size_t i = 0; i < nm; i++) {
+        log_error("notifier", "%s", msgs[i]);
+        free(msgs[i]);
+    }
+    free(msgs);
+    if (!n->tf)
+        snprintf(err, errsz, "templates %s cannot be used (see above)", path);
+    return n->tf ? 0 : -EINVAL;
+}
+
+static int build_channels(struct notifier *n, char *err, size_t errsz)
+{
+    const struct notifier_config *c = n->ncfg;
+    n->chans = xcalloc(c->n_channels + 1, sizeof *n->chans);
+    n->dchans = xcalloc(c->n_channels + 1, sizeof *n->dchans);
+    for (size_t i = 0; i < c->n_channels; i++) {
+        const struct channel_config *cc = &c->channels[i];
+        n->chans[i] = channel_build(cc, n->http, err, errsz);
+        if (!n->chans[i])
+            return -EINVAL;
+        n->n_chans++;
+        n->dchans[i] = (struct dispatch_channel){
+            n->chans[i], kind_class(cc->kind), cc->rate, cc->burst, cc->cost, cc->daily_cap};
+    }
+    return 0;
+}
+
+static void policy_from_config(struct notif_policy *p, const struct notifier_config *c)
+{
+    notif_policy_defaults(p);
+    p->notify_delay_ms = c->notify_delay_ms;
+    p->quiet_outages = c->quiet_outages;
+    if (c->n_notice_hours) {
+        p->n_notices =
+            c->n_notice_hours < NOTIF_MAX_NOTICES ? c->n_notice_hours : NOTIF_MAX_NOTICES;
+        for (size_t i = 0; i < p->n_notices; i++)
+            p->notices_ms[i] = c->notice_hours[i] * 3600 * 1000;
+    }
+    p->retry_min_ms = c->retry_min_ms;
+    p->retry_max_ms = c->retry_max_ms;
+    p->max_age_ms = c->max_age_ms;
+    p->max_attempts = (int)c->max_attempts;
+    p->inflight_grace_ms = c->inflight_grace_ms;
+    p->batch = (int)c->batch;
 }
 
 static const enum bus_topic inputs[] = {BUS_OUTAGES, BUS_MAINTENANCE, BUS_THRESHOLDS};
 
+static int start(struct notifier *n, struct store *store, const struct config *cfg, char *err,
+                 size_t errsz)
+{
+    (void)store;
+    store_link_init(&n->db, n->loop, &cfg->redis, "notifier");
+    policy_from_config(&n->policy, n->ncfg);
+    if (load_templates(n, err, errsz) < 0)
+        return -EINVAL;
+    n->http = http_client_new(n->loop, NULL);
+    if (build_channels(n, err, errsz) < 0 || start_inbound(n, err, errsz) < 0)
+        return -EINVAL;
+    struct dispatch_config dc = {.policy = &n->policy,
+                                 .tf = n->tf,
+                                 .db = &n->db,
+                                 .channels = n->dchans,
+                                 .n_channels = n->n_chans,
+                                 .max_inflight = (size_t)n->ncfg->max_inflight};
+    n->dispatch = dispatch_new(n->loop, &dc);
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        int rc = bus_subscribe_events(n->bus, inputs[i], "notifier", on_event, n);
+        if (rc < 0) {
+            snprintf(err, errsz, "cannot subscribe to %s (%d)", bus_topic_id(inputs[i]), rc);
+            return rc;
+        }
+    }
+    return 0;
+}
+
 struct notifier *notifier_new(struct loop *loop, struct bus *bus, struct store *store,
                               const struct config *cfg, char *err, unsigned long errsz)
 {
-    (void)loop;
-    (void)store;
-    (void)cfg;
     struct notifier *n = xcalloc(1, sizeof *n);
+    n->loop = loop;
     n->bus = bus;
-    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
-        int rc = bus_subscribe_events(bus, inputs[i], "notifier", on_event, n);
-        if (rc < 0) {
-            snprintf(err, errsz, "cannot subscribe to %s (%d)", bus_topic_id(inputs[i]), rc);
-            free(n);
-            return NULL;
-        }
+    n->ncfg = &cfg->notifier;
+    if (start(n, store, cfg, err, errsz) < 0) {
+        notifier_free(n);
+        return NULL;
     }
-    log_info("notifier", "started; journaling outages until notification lands (issue #5)");
+    log_info("notifier", "started: %zu channel(s), notify delay %lld ms", n->n_chans,
+             (long long)n->policy.notify_delay_ms);
     return n;
 }
 
 void notifier_stop_sources(struct notifier *n)
 {
-    (void)n;
+    dispatch_stop(n->dispatch);
 }
 
 unsigned long notifier_handled(const struct notifier *n)
@@ -55,5 +226,19 @@ unsigned long notifier_handled(const struct notifier *n)
 
 void notifier_free(struct notifier *n)
 {
+    if (!n)
+        return;
+    httpd_free(n->httpd); /* no more callbacks into inbound */
+    inbound_free(n->inbound);
+    /* channels first: their cancelled sends report into the dispatcher, which is still there */
+    for (size_t i = 0; i < n->n_chans; i++)
+        channel_free(n->chans[i]);
+    http_client_free(n->http);
+    dispatch_free(n->dispatch);
+    free(n->chans);
+    free(n->dchans);
+    template_file_free(n->tf);
+    if (n->db.loop)
+        store_link_deinit(&n->db);
     free(n);
 }

@@ -11,7 +11,9 @@
 # Inbound messages go through an sms-service to $KANNEL_MO_URL (set it before start_kannel): a
 # full get-url template if it contains '%', else a base URL to which
 #   from=%p&to=%P&text=%a&smsc=%i&ts=%t&coding=%c&charset=%C
-# is appended. mo-recode turns UCS-2 MO text into UTF-8 when it can.
+# is appended. mo-recode turns UCS-2 MO text into UTF-8 when it can. KANNEL_SMSBOX_EXTRA adds
+# lines to the smsbox group (e.g. http-request-retry, so delivery reports to a receiver that
+# was down are retried).
 #
 # After start_kannel: KANNEL_SENDSMS_URL, KANNEL_USER, KANNEL_PASS, KANNEL_ADMIN_URL,
 # KANNEL_ADMIN_PASS, KANNEL_STATUS_URL, FAKESMSC_LOG, FAKESMSC_PID, KANNEL_DIR (config, logs,
@@ -85,6 +87,7 @@ log-file = "$d/smsbox.log"
 log-level = $KANNEL_LOG_LEVEL
 access-log = "$d/smsbox-access.log"
 mo-recode = true
+${KANNEL_SMSBOX_EXTRA:-}
 
 group = sendsms-user
 username = "$KANNEL_USER"

@@ -70,12 +70,25 @@ static const struct {
     {"exclusive.yaml", {"3:3: redis.password and redis.password_file are mutually exclusive"}},
     {"notifier_bad.yaml",
      {"3:7: notifier.channels[0]: a kannel channel needs username and password",
-      "4:13: notifier.channels[0].kind: 'kanel' is not one of: kannel, twilio, http (did you mean "
-      "'kannel'?)",
+      "4:13: notifier.channels[0].kind: 'kanel' is not one of: kannel, twilio, http, infobip, "
+      "whatsapp, telegram (did you mean 'kannel'?)",
       "6:7: notifier.channels[1]: a kannel channel needs username and password",
       "8:12: notifier.channels[1].url: 'ftp://gateway' is not an http:// or https:// URL",
       "10:13: duplicate channel 'sms' (first defined at line 3)",
       "15:13: notifier.channels[2].rate: -1 is out of range 0..100000"}},
+    {"notifier_channels_bad.yaml",
+     {"3:7: notifier.channels[0]: an infobip channel needs password (the API key)",
+      "3:7: missing required key 'notifier.channels[0].url'",
+      "6:7: notifier.channels[1]: a whatsapp channel needs password (the access token), "
+      "phone_number_id and template",
+      "9:17: notifier.channels[1].template: 'Farol-Notice' is not a template name (lowercase "
+      "letters, digits and '_')",
+      "10:20: notifier.channels[1].api_version: '21' is not a Graph API version (e.g. v21.0)",
+      "11:26: notifier.channels[1].template_language: 'pt-BR' is not a WhatsApp language code "
+      "(e.g. en, pt_BR)",
+      "12:7: notifier.channels[2]: a telegram channel needs password (the bot token)",
+      "12:7: notifier.channels[2]: phone_number_id, template and template_language are for kind "
+      "whatsapp"}},
     {"collector_bad.yaml",
      {"2:3: collector.icmp: timeout x (retries + 1) = 1200 ms does not fit in the interval of "
       "1000 ms",
@@ -212,6 +225,35 @@ START_TEST(valid_file_gives_typed_values)
     ck_assert_str_eq(c.bus.properties[2].value, "lz4");
     config_deinit(&c);
     ck_assert_ptr_null(c.redis.address);
+    config_diag_deinit(&d);
+}
+END_TEST
+
+START_TEST(infobip_whatsapp_telegram_channels)
+{
+    struct config c;
+    struct config_diag d;
+    config_diag_init(&d);
+    ck_assert_int_eq(config_load(fixture("notifier_channels_ok.yaml"), &c, &d), 0);
+    ck_assert_uint_eq(c.notifier.n_channels, 3);
+    const struct channel_config *ib = &c.notifier.channels[0], *wa = ib + 1, *tg = ib + 2;
+    ck_assert_int_eq(ib->kind, CHANNEL_KIND_INFOBIP);
+    ck_assert_str_eq(notifier_config_kind_name(ib->kind), "infobip");
+    ck_assert_str_eq(ib->url, "https://xyz12.api.infobip.com");
+    ck_assert_str_eq(ib->password, "ib-api-key");
+    ck_assert_str_eq(ib->dlr_url, "http://127.0.0.1:8080/infobip/dlr");
+    ck_assert_int_eq(wa->kind, CHANNEL_KIND_WHATSAPP);
+    ck_assert_ptr_null(wa->url); /* the public Graph API */
+    ck_assert_str_eq(wa->phone_number_id, "106540352242922");
+    ck_assert_str_eq(wa->api_version, "v21.0");
+    ck_assert_str_eq(wa->template_name, "farol_notice");
+    ck_assert_str_eq(wa->template_language, "pt_BR");
+    ck_assert_int_eq(tg->kind, CHANNEL_KIND_TELEGRAM);
+    ck_assert_str_eq(notifier_config_kind_name(tg->kind), "telegram");
+    ck_assert_str_eq(tg->password, "123456:ABC-DEF");
+    ck_assert_int_eq(tg->timeout_ms, 5000);
+    ck_assert_str_eq(notifier_config_kind_name(99), "?");
+    config_deinit(&c);
     config_diag_deinit(&d);
 }
 END_TEST
@@ -608,6 +650,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, valid_file_gives_typed_values);
     tcase_add_test(tc, empty_file_gives_defaults);
     tcase_add_test(tc, collector_section_gives_devices_and_icmp_defaults);
+    tcase_add_test(tc, infobip_whatsapp_telegram_channels);
     tcase_add_test(tc, traps_section_and_profile_trap_mappings);
     tcase_add_test(tc, example_file_is_valid);
     tcase_add_test(tc, password_file_first_line_is_the_password);

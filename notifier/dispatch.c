@@ -1,0 +1,363 @@
+#include "notifier/dispatch.h"
+
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/store_link.h"
+#include "core/strmap.h"
+#include "core/xmalloc.h"
+#include "notifier/dispatch_impl.h"
+#include "notifier/notif_store.h"
+
+#define IDLE_MS 1000 /* look for work from other instances this often */
+
+void dispatch_qkey(struct store_sync *ss, int prio, char *buf, size_t bufsz)
+{
+    store_sync_key(ss, buf, bufsz, "notif:q:%d", prio);
+}
+
+static void round_in(struct dispatch *d, int64_t ms)
+{
+    if (d->stopped)
+        return;
+    if (!loop_timer_active(d->round_timer) || ms == 0)
+        loop_timer_start(d->round_timer, ms < 0 ? 0 : ms, 0);
+}
+
+/* ---- fetch: due message ids, highest priority first ---- */
+
+static size_t fetch(struct dispatch *d, struct store_sync *ss, int64_t now, size_t room,
+                    struct cand *out, char *ver, size_t versz)
+{
+    char cur[DISPATCH_KEY], keys[NOTIF_PRIO_COUNT][DISPATCH_KEY], max[24], lim[24];
+    store_sync_key(ss, cur, sizeof cur, "topo:%s", "current");
+    snprintf(max, sizeof max, "%" PRId64, now);
+    snprintf(lim, sizeof lim, "%zu", room + strmap_count(d->inflight));
+    struct store_batch b;
+    store_batch_init(&b, ss);
+    store_batch_add(&b, 2, (const char *[]){"GET", cur});
+    for (int p = 0; p < NOTIF_PRIO_COUNT; p++) {
+        dispatch_qkey(ss, p, keys[p], sizeof keys[p]);
+        store_batch_add(&b, 8,
+                        (const char *[]){"ZRANGEBYSCORE", keys[p], "-inf", max, "WITHSCORES",
+                                         "LIMIT", "0", lim});
+    }
+    redisReply *r = store_batch_next(&b);
+    snprintf(ver, versz, "%s", r && r->type == REDIS_REPLY_STRING ? r->str : "");
+    freeReplyObject(r);
+    size_t n = 0;
+    for (int p = 0; p < NOTIF_PRIO_COUNT; p++) {
+        r = store_batch_next(&b);
+        for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
+            const char *id = r->element[i]->str;
+            if (n == room || strmap_get(d->inflight, id))
+                continue;
+            struct cand *c = &out[n];
+            memset(c, 0, sizeof *c);
+            if (notif_msg_parse(&c->m, id) < 0) {
+                log_warn("notifier", "queue %d holds '%s', not a message id: dropped", p, id);
+                store_batch_add(&b, 3, (const char *[]){"ZREM", keys[p], id}); /* read at end */
+                continue;
+            }
+            c->prio = p;
+            c->due = strtoll(r->element[i + 1]->str, NULL, 10);
+            c->ch = -1;
+            n++;
+        }
+        freeReplyObject(r);
+    }
+    return store_batch_end(&b) < 0 ? (size_t)-1 : n;
+}
+
+/* ---- load: everything the decision needs, one round trip ---- */
+
+static int load(struct dispatch *d, struct store_sync *ss, struct cand *c, size_t n,
+                const char *ver)
+{
+    (void)d;
+    char k[6][DISPATCH_KEY];
+    struct store_batch b;
+    store_batch_init(&b, ss);
+    store_sync_key(ss, k[4], sizeof k[4], "notif:%s", "down");
+    store_sync_key(ss, k[5], sizeof k[5], "notif:%s", "att");
+    for (size_t i = 0; i < n; i++) {
+        store_sync_key(ss, k[0], sizeof k[0], "notif:ctx:%s", c[i].m.base);
+        store_sync_key(ss, k[1], sizeof k[1], "notif:vars:%s", c[i].m.id);
+        store_sync_key(ss, k[2], sizeof k[2], "topo:%s:sub:%s", ver, c[i].m.sub);
+        store_sync_key(ss, k[3], sizeof k[3], "notif:%s", c[i].m.id);
+        store_batch_add(&b, 2, (const char *[]){"HGETALL", k[0]});
+        store_batch_add(&b, 2, (const char *[]){"HGETALL", k[1]});
+        store_batch_add(&b, 2, (const char *[]){"HGETALL", k[2]});
+        store_batch_add(&b, 2, (const char *[]){"GET", k[3]});
+        store_batch_add(&b, 3, (const char *[]){"HGET", k[4], c[i].m.sub});
+        store_batch_add(&b, 3, (const char *[]){"HGET", k[5], c[i].m.id});
+    }
+    for (size_t i = 0; i < n; i++) {
+        c[i].ctx = store_batch_next(&b);
+        c[i].vars = store_batch_next(&b);
+        c[i].sub = store_batch_next(&b);
+        c[i].rec = store_batch_next(&b);
+        c[i].down = store_batch_next(&b);
+        c[i].att = store_batch_next(&b);
+    }
+    return store_batch_end(&b);
+}
+
+/* The told record of a restoration, the opt-out key of a phone: a second round trip. */
+static int extras(struct dispatch *d, struct store_sync *ss, struct cand *c, size_t n)
+{
+    char k[DISPATCH_KEY];
+    struct store_batch b;
+    store_batch_init(&b, ss);
+    bool *want = xcalloc(n + 1, sizeof *want);
+    for (size_t i = 0; i < n; i++) {
+        const char *cmd = dispatch_extra_key(d, ss, &c[i], k, sizeof k);
+        want[i] = cmd != NULL;
+        if (want[i])
+            store_batch_add(&b, 2, (const char *[]){cmd, k});
+    }
+    for (size_t i = 0; i < n; i++)
+        if (want[i])
+            c[i].extra = store_batch_next(&b);
+    free(want);
+    int rc = store_batch_end(&b);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        dispatch_decide_extra(d, &c[i]);
+    return rc;
+}
+
+static void cand_free(struct cand *c)
+{
+    redisReply *r[] = {c->ctx, c->vars, c->sub, c->rec, c->down, c->att, c->extra};
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+        if (r[i])
+            freeReplyObject(r[i]);
+    free(c->phone);
+}
+
+/* ---- apply: one batch of queue moves, records and claims ---- */
+
+static void record_final(struct dispatch *d, struct store_batch *b, struct cand *c,
+                         const char *status)
+{
+    const char *chname = c->ch >= 0 ? d->chans[c->ch].cfg->ch->name : NULL;
+    notif_store_claim_add(b, c->m.id, chname, d->owner, d->cfg.policy->record_ttl_s);
+    notif_store_settle_add(b, c->m.id, status, chname, NULL, c->why);
+    if (!strcmp(status, "dead"))
+        dispatch_dead_letter(b, &c->m, chname, c->why, c->attempts);
+}
+
+static void apply_one(struct dispatch *d, struct store_batch *b, struct cand *c, const char *qk)
+{
+    char score[24];
+    switch (c->act) {
+    case DACT_SEND:
+        notif_store_claim_add(b, c->m.id, d->chans[c->ch].cfg->ch->name, d->owner,
+                              d->cfg.policy->record_ttl_s);
+        return;
+    case DACT_TAKEOVER:
+        notif_store_takeover_add(b, c->m.id, c->rec->str, d->chans[c->ch].cfg->ch->name, d->owner);
+        return;
+    case DACT_WAIT:
+    case DACT_DEFER:
+        snprintf(score, sizeof score, "%" PRId64, c->until);
+        store_batch_add(b, 5, (const char *[]){"ZADD", qk, "XX", score, c->m.id});
+        d->st.deferred += c->act == DACT_DEFER;
+        return;
+    case DACT_HOLD:
+        return;
+    case DACT_OPTOUT:
+        record_final(d, b, c, "opted-out");
+        d->st.opted_out++;
+        break;
+    case DACT_DEAD:
+        record_final(d, b, c, "dead");
+        d->st.dead++;
+        break;
+    case DACT_DROP:
+        d->st.dropped++;
+        break;
+    case DACT_DONE:
+        break;
+    }
+    store_batch_add(b, 3, (const char *[]){"ZREM", qk, c->m.id});
+}
+
+static void send_one(struct dispatch *d, struct cand *c, int64_t now)
+{
+    struct notif_render_in in = {&c->m, {c->sub}, {c->ctx}, {c->vars}};
+    char *text = NULL;
+    int rc = notif_render(d->cfg.tf, &in, &text);
+    struct flight *f = xcalloc(1, sizeof *f);
+    f->d = d, f->prio = c->prio, f->ch = c->ch, f->due = c->due;
+    notif_msg_parse(&f->m, c->m.id); /* its parts point into its own buffer */
+    f->attempts = c->attempts;
+    struct dchan *ch = &d->chans[c->ch];
+    f->counted = ch->streak == 0;
+    const char *mk = c->down && c->down->type == REDIS_REPLY_STRING ? c->down->str : "";
+    snprintf(f->cur, sizeof f->cur, "%.*s", (int)strcspn(mk, "|"), mk);
+    strmap_put(d->inflight, f->m.id, f);
+    ch->inflight++;
+    struct channel_msg msg = {.id = f->m.id, .to = c->addr, .text = text};
+    if (rc == 0)
+        rc = channel_send(ch->cfg->ch, &msg, dispatch_result, f);
+    free(text);
+    if (rc < 0) { /* the channel cannot carry it (or no template): permanent */
+        struct channel_result r = {.status = CHANNEL_FAILED,
+                                   .error = rc == -ENOENT
+                                                ? "no template for this message type"
+                                                : "the channel cannot carry this message"};
+        dispatch_result(f, &r);
+    }
+    (void)now;
+}
+
+/* Claims were queued in order; send the ones that were granted. */
+static int apply(struct dispatch *d, struct store_sync *ss, struct cand *c, size_t n, int64_t now)
+{
+    char qk[NOTIF_PRIO_COUNT][DISPATCH_KEY];
+    for (int p = 0; p < NOTIF_PRIO_COUNT; p++)
+        dispatch_qkey(ss, p, qk[p], sizeof qk[p]);
+    struct store_batch b;
+    store_batch_init(&b, ss);
+    for (size_t i = 0; i < n; i++) {
+        apply_one(d, &b, &c[i], qk[c[i].prio]);
+        if (c[i].act == DACT_SEND || c[i].act == DACT_TAKEOVER) {
+            redisReply *r = store_batch_next(&b);
+            bool got =
+                r && (c[i].act == DACT_SEND ? r->type == REDIS_REPLY_STATUS
+                                            : r->type == REDIS_REPLY_INTEGER && r->integer == 1);
+            if (r)
+                freeReplyObject(r);
+            if (b.failed)
+                break; /* claims not confirmed: send nothing */
+            if (got) {
+                d->st.takeovers += c[i].act == DACT_TAKEOVER;
+                send_one(d, &c[i], now);
+            }
+        }
+    }
+    return store_batch_end(&b);
+}
+
+static void round_cb(void *arg)
+{
+    struct dispatch *d = arg;
+    if (d->stopped)
+        return;
+    struct store_sync *ss = store_link_get(d->cfg.db);
+    if (!ss) {
+        round_in(d, IDLE_MS);
+        return;
+    }
+    d->st.rounds++;
+    size_t room = d->cfg.max_inflight > strmap_count(d->inflight)
+                      ? d->cfg.max_inflight - strmap_count(d->inflight)
+                      : 0;
+    if ((size_t)d->cfg.policy->batch < room)
+        room = (size_t)d->cfg.policy->batch;
+    if (!room)
+        return; /* results kick the next round */
+    int64_t now = loop_wall_ms();
+    for (size_t i = 0; i < d->cfg.n_channels; i++)
+        d->chans[i].blocked = false;
+    struct cand *c = xcalloc(room, sizeof *c);
+    char ver[64];
+    size_t n = fetch(d, ss, now, room, c, ver, sizeof ver);
+    int rc = n == (size_t)-1 ? -EIO : 0;
+    if (rc == 0 && n)
+        rc = load(d, ss, c, n, ver);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        dispatch_decide(d, &c[i], now);
+    if (rc == 0 && n)
+        rc = extras(d, ss, c, n);
+    if (rc == 0 && n)
+        rc = apply(d, ss, c, n, now);
+    bool held = false;
+    for (size_t i = 0; n != (size_t)-1 && i < n; i++) {
+        held |= c[i].act == DACT_HOLD;
+        cand_free(&c[i]);
+    }
+    free(c);
+    if (rc < 0) {
+        store_link_failed(d->cfg.db, store_sync_errstr(ss));
+        round_in(d, IDLE_MS);
+        return;
+    }
+    /* a full round may have more behind it; a held one waits for a token */
+    round_in(d, n == room ? 0 : held ? 5 : IDLE_MS);
+}
+
+/* ---- life cycle ---- */
+
+struct dispatch *dispatch_new(struct loop *loop, const struct dispatch_config *cfg)
+{
+    struct dispatch *d = xcalloc(1, sizeof *d);
+    d->loop = loop;
+    d->cfg = *cfg;
+    if (!d->cfg.max_inflight)
+        d->cfg.max_inflight = 256;
+    int64_t now = loop_wall_ms();
+    d->chans = xcalloc(cfg->n_channels + 1, sizeof *d->chans);
+    for (size_t i = 0; i < cfg->n_channels; i++) {
+        const struct dispatch_channel *dc = &cfg->channels[i];
+        d->chans[i].cfg = dc;
+        rate_init(&d->chans[i].bucket, dc->rate > 0 ? dc->rate : 1e9,
+                  (double)(dc->burst > 0 ? dc->burst : 1), now);
+        spend_init(&d->chans[i].spend, dc->daily_cap);
+    }
+    d->inflight = strmap_new();
+    d->round_timer = loop_timer_new(loop, round_cb, d);
+    d->flush_timer = loop_timer_new(loop, dispatch_flush, d);
+    snprintf(d->owner, sizeof d->owner, "%ld-%" PRId64, (long)getpid(), now);
+    round_in(d, 0);
+    return d;
+}
+
+void dispatch_kick(struct dispatch *d)
+{
+    round_in(d, 0);
+}
+
+void dispatch_stop(struct dispatch *d)
+{
+    d->stopped = true;
+    loop_timer_stop(d->round_timer);
+}
+
+size_t dispatch_inflight(const struct dispatch *d)
+{
+    return strmap_count(d->inflight);
+}
+
+void dispatch_get_stats(const struct dispatch *d, struct dispatch_stats *out)
+{
+    *out = d->st;
+}
+
+static void flight_free(void *p)
+{
+    struct flight *f = p;
+    free(f->provider_id);
+    free(f->error);
+    free(f);
+}
+
+void dispatch_free(struct dispatch *d)
+{
+    if (!d)
+        return;
+    loop_timer_free(d->round_timer);
+    loop_timer_free(d->flush_timer);
+    d->results = NULL;
+    strmap_free(d->inflight, flight_free);
+    free(d->chans);
+    free(d);
+}
