@@ -219,31 +219,49 @@ static void send_one(struct dispatch *d, struct cand *c, int64_t now)
     (void)now;
 }
 
-/* Claims were queued in order; send the ones that were granted. */
+static bool granted(const struct cand *c, const redisReply *r)
+{
+    if (!r)
+        return false;
+    if (c->act == DACT_SEND)
+        return r->type == REDIS_REPLY_STATUS; /* OK; nil: someone else has it */
+    return r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+}
+
+/* Queue every candidate's commands, then read the replies in the same order (each candidate's
+ * first reply is its claim when it has one) and send the ones whose claim was granted. */
 static int apply(struct dispatch *d, struct store_sync *ss, struct cand *c, size_t n, int64_t now)
 {
     char qk[NOTIF_PRIO_COUNT][DISPATCH_KEY];
     for (int p = 0; p < NOTIF_PRIO_COUNT; p++)
         dispatch_qkey(ss, p, qk[p], sizeof qk[p]);
+    size_t *cmds = xcalloc(n + 1, sizeof *cmds);
     struct store_batch b;
     store_batch_init(&b, ss);
     for (size_t i = 0; i < n; i++) {
+        size_t before = b.pending;
         apply_one(d, &b, &c[i], qk[c[i].prio]);
-        if (c[i].act == DACT_SEND || c[i].act == DACT_TAKEOVER) {
+        cmds[i] = b.pending - before;
+    }
+    for (size_t i = 0; i < n && !b.failed; i++) {
+        for (size_t k = 0; k < cmds[i]; k++) {
             redisReply *r = store_batch_next(&b);
-            bool got =
-                r && (c[i].act == DACT_SEND ? r->type == REDIS_REPLY_STATUS
-                                            : r->type == REDIS_REPLY_INTEGER && r->integer == 1);
+            bool claim = k == 0 && (c[i].act == DACT_SEND || c[i].act == DACT_TAKEOVER);
+            bool got = claim && granted(&c[i], r);
             if (r)
                 freeReplyObject(r);
             if (b.failed)
-                break; /* claims not confirmed: send nothing */
-            if (got) {
-                d->st.takeovers += c[i].act == DACT_TAKEOVER;
-                send_one(d, &c[i], now);
+                break; /* the claim is not confirmed: send nothing */
+            if (got && c[i].act == DACT_TAKEOVER) {
+                log_info("notifier", "took over %s: claimed by a dead instance, no receipt",
+                         template_type_name(c[i].m.type));
+                d->st.takeovers++;
             }
+            if (got)
+                send_one(d, &c[i], now);
         }
     }
+    free(cmds);
     return store_batch_end(&b);
 }
 

@@ -96,6 +96,7 @@ start_redis() {
     REDIS_SOCK="$WORK/redis.sock"
     redis-server --port 0 --unixsocket "$REDIS_SOCK" --save '' --appendonly no \
         --daemonize no --dir "$WORK" >"$WORK/redis.log" 2>&1 &
+    REDIS_PID=$!
     track $!
     wait_for_log "$WORK/redis.log" "[Rr]eady to accept connections" 10
 }
