@@ -7,7 +7,7 @@
 #include "core/xmalloc.h"
 
 struct slot {
-    char *key; /* NULL = empty */
+    const char *key; /* NULL = empty */
     uint64_t hash;
     void *value;
 };
@@ -16,6 +16,7 @@ struct strmap {
     struct slot *slots;
     size_t cap; /* power of two */
     size_t count;
+    int borrowed; /* keys are the caller's: neither copied nor freed */
 };
 
 static uint64_t hash_str(const char *s)
@@ -35,6 +36,19 @@ struct strmap *strmap_new(void)
     return m;
 }
 
+struct strmap *strmap_new_borrowed(void)
+{
+    struct strmap *m = strmap_new();
+    m->borrowed = 1;
+    return m;
+}
+
+static void drop_key(const struct strmap *m, const char *key)
+{
+    if (!m->borrowed)
+        free((char *)key);
+}
+
 void strmap_free(struct strmap *m, void (*free_value)(void *))
 {
     if (!m)
@@ -42,7 +56,7 @@ void strmap_free(struct strmap *m, void (*free_value)(void *))
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->slots[i].key)
             continue;
-        free(m->slots[i].key);
+        drop_key(m, m->slots[i].key);
         if (free_value)
             free_value(m->slots[i].value);
     }
@@ -93,7 +107,7 @@ void *strmap_put(struct strmap *m, const char *key, void *value)
         s->value = value;
         return old;
     }
-    *s = (struct slot){.key = xstrdup(key), .hash = h, .value = value};
+    *s = (struct slot){.key = m->borrowed ? key : xstrdup(key), .hash = h, .value = value};
     m->count++;
     return NULL;
 }
@@ -105,7 +119,7 @@ void *strmap_remove(struct strmap *m, const char *key)
     if (!m->slots[i].key)
         return NULL;
     void *value = m->slots[i].value;
-    free(m->slots[i].key);
+    drop_key(m, m->slots[i].key);
     m->slots[i].key = NULL;
     m->count--;
     /* Backward shift: move later members of the probe run into the hole when their home

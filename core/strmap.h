@@ -1,6 +1,8 @@
 /* strmap: a hash map from strings to pointers (open addressing, linear probing, backward-shift
- * deletion, so lookups stay short without tombstones). The map copies and owns its keys; values
- * are the caller's, handed back by strmap_remove() and passed to free_value by strmap_free(). */
+ * deletion, so lookups stay short without tombstones). The map copies and owns its keys, unless
+ * made with strmap_new_borrowed(), where keys stay the caller's (no copy per entry, for maps
+ * whose keys already live in the values or in an arena). Values are the caller's, handed back
+ * by strmap_remove() and passed to free_value by strmap_free(). */
 #ifndef FAROL_STRMAP_H
 #define FAROL_STRMAP_H
 
@@ -10,6 +12,9 @@ struct strmap;
 
 /* An empty map. */
 struct strmap *strmap_new(void);
+/* An empty map that keeps the key pointers it is given instead of copies: each key must stay
+ * valid and unchanged while it is in the map (remove it before freeing it). */
+struct strmap *strmap_new_borrowed(void);
 /* Free the map and its keys; free_value (may be NULL) is called on every value. */
 void strmap_free(struct strmap *m, void (*free_value)(void *));
 /* The value stored under key, or NULL. */

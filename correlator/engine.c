@@ -27,6 +27,16 @@ void corr_params_default(struct corr_params *p)
                               .maint_prestart_ms = MAINT_PRESTART_DEFAULT_MS};
 }
 
+const struct eng_node_x engine_no_x;
+
+struct eng_node_x *engine_x_mut(struct corr_engine *e, uint32_t n)
+{
+    struct eng_node *s = &e->nodes[n];
+    if (!s->x) /* the flip ring is sized once: flap_count does not change */
+        s->x = xcalloc(1, sizeof *s->x + (e->p.flap_count + 1) * sizeof s->x->flips[0]);
+    return s->x;
+}
+
 struct rank_key {
     const char *id;
     uint32_t idx;
@@ -61,6 +71,7 @@ struct corr_engine *corr_engine_new(struct topology *topo, const struct corr_par
     e->p = *p;
     if (sink)
         e->sink = *sink;
+    e->rank = rank_subs(topo); /* first: its sort keys are gone before the big arrays come */
     e->nnodes = topology_node_count(topo);
     size_t n = e->nnodes ? e->nnodes : 1;
     e->nodes = xcalloc(n, sizeof *e->nodes);
@@ -72,12 +83,11 @@ struct corr_engine *corr_engine_new(struct topology *topo, const struct corr_par
     e->tops = xcalloc(n, sizeof *e->tops);
     e->by_root = xcalloc(n, sizeof *e->by_root);
     e->inferred_nodes = xcalloc(n, sizeof *e->inferred_nodes);
-    e->rank = rank_subs(topo);
     for (size_t i = 0; i < e->nnodes; i++)
         e->nodes[i].failed_pos = TOPOLOGY_NONE;
     for (size_t i = 0; i < topology_binding_count(topo); i++)
         e->nodes[topology_binding(topo, (uint32_t)i)->node].monitored = true;
-    e->alarms = strmap_new();
+    e->alarms = strmap_new_borrowed(); /* keyed by each alarm's own id */
     e->unbound = strmap_new();
     e->used_ids = strmap_new();
     struct maint_sink ms = {e->sink.emit, e->sink.arg};
@@ -89,7 +99,6 @@ static void alarm_free(void *v)
 {
     struct eng_alarm *a = v;
     free(a->id);
-    free(a->kind);
     free(a);
 }
 
@@ -105,7 +114,7 @@ void corr_engine_free(struct corr_engine *e)
     strmap_free(e->used_ids, NULL);
     maint_free(e->maint);
     for (size_t i = 0; i < e->nnodes; i++)
-        free(e->nodes[i].flips);
+        free(e->nodes[i].x);
     free(e->nodes);
     free(e->failed);
     free(e->held);

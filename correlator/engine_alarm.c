@@ -15,30 +15,31 @@ static const char *const down_kinds[] = {"unreachable", "link-down", "onu-los", 
                                          "onu-offline"};
 static const char unknown_kind[] = "snmp-unresponsive";
 
-static bool is_down_kind(const char *kind)
+/* The static name of a kind that fails a node, or NULL. */
+static const char *down_kind(const char *kind)
 {
     for (size_t i = 0; i < sizeof down_kinds / sizeof down_kinds[0]; i++)
         if (!strcmp(kind, down_kinds[i]))
-            return true;
-    return false;
+            return down_kinds[i];
+    return NULL;
 }
 
 int64_t engine_fail_ms(const struct corr_engine *e, uint32_t n)
 {
     const struct eng_node *s = &e->nodes[n];
-    int64_t t = s->inferred ? s->infer_ms : INT64_MAX;
+    int64_t t = s->inferred ? engine_x(s)->infer_ms : INT64_MAX;
     for (const struct eng_alarm *a = s->active; a; a = a->next)
         if (a->observed_ms < t)
             t = a->observed_ms;
-    if (t == INT64_MAX && s->held_until)
-        t = s->held_until - e->p.flap_window_ms; /* when it last came up */
+    if (t == INT64_MAX && engine_x(s)->held_until)
+        t = engine_x(s)->held_until - e->p.flap_window_ms; /* when it last came up */
     return t;
 }
 
 bool engine_is_failed(const struct corr_engine *e, uint32_t n)
 {
     const struct eng_node *s = &e->nodes[n];
-    return s->nactive > 0 || s->inferred || s->held_until > 0;
+    return s->nactive > 0 || s->inferred || engine_x(s)->held_until > 0;
 }
 
 static void failed_add(struct corr_engine *e, uint32_t n)
@@ -67,12 +68,10 @@ static void list_del(uint32_t *v, size_t *n, uint32_t x)
 /* Remember a state change; true when the node has now changed too often. */
 static bool flip(struct corr_engine *e, uint32_t n, int64_t now_ms)
 {
-    struct eng_node *s = &e->nodes[n];
     uint32_t cap = e->p.flap_count + 1;
     if (!e->p.flap_count)
         return false;
-    if (!s->flips)
-        s->flips = xcalloc(cap, sizeof *s->flips);
+    struct eng_node_x *s = engine_x_mut(e, n);
     s->flips[s->nflips++ % cap] = now_ms;
     if (s->nflips < cap)
         return false;
@@ -87,8 +86,8 @@ static void node_raise(struct corr_engine *e, struct eng_alarm *a, int64_t now_m
     s->active = a;
     if (s->nactive++)
         return;
-    if (s->held_until) { /* a flap back down while held: it never left the failed set */
-        s->held_until = 0;
+    if (engine_x(s)->held_until) { /* a flap back down while held: it never left the failed set */
+        s->x->held_until = 0;
         list_del(e->held, &e->nheld, a->node);
     } else {
         failed_add(e, a->node);
@@ -114,7 +113,7 @@ static void node_clear(struct corr_engine *e, struct eng_alarm *a, int64_t now_m
         return;
     flip(e, a->node, now_ms);
     if (s->flapping) {
-        s->held_until = now_ms + e->p.flap_window_ms;
+        engine_x_mut(e, a->node)->held_until = now_ms + e->p.flap_window_ms;
         e->held[e->nheld++] = a->node;
     } else {
         failed_del(e, a->node);
@@ -127,11 +126,11 @@ bool engine_release_held(struct corr_engine *e, int64_t now_ms)
     for (size_t i = 0; i < e->nheld;) {
         uint32_t n = e->held[i];
         struct eng_node *s = &e->nodes[n];
-        if (s->held_until > now_ms) {
+        if (engine_x(s)->held_until > now_ms) {
             i++;
             continue;
         }
-        s->held_until = 0;
+        s->x->held_until = 0;
         s->flapping = false; /* up for a whole window */
         e->held[i] = e->held[--e->nheld];
         failed_del(e, n);
@@ -139,13 +138,13 @@ bool engine_release_held(struct corr_engine *e, int64_t now_ms)
     }
     for (size_t i = 0; i < e->nunknown;) {
         struct eng_node *s = &e->nodes[e->unknown[i]];
-        if (!s->nunknown && now_ms >= s->known_ms + e->p.settle_ms) {
-            s->known_ms = 0;
+        if (!s->nunknown && now_ms >= engine_x(s)->known_ms + e->p.settle_ms) {
+            engine_x_mut(e, e->unknown[i])->known_ms = 0;
             e->unknown[i] = e->unknown[--e->nunknown];
             changed = true;
         } else {
-            changed |= s->nunknown && now_ms >= s->unknown_ms + e->p.window_ms &&
-                       e->now_ms < s->unknown_ms + e->p.window_ms; /* window ran out */
+            int64_t end = engine_x(s)->unknown_ms + e->p.window_ms;
+            changed |= s->nunknown && now_ms >= end && e->now_ms < end; /* window ran out */
             i++;
         }
     }
@@ -154,9 +153,8 @@ bool engine_release_held(struct corr_engine *e, int64_t now_ms)
         e->cleared_head = a->next;
         if (!e->cleared_head)
             e->cleared_tail = NULL;
-        strmap_remove(e->alarms, a->id);
+        strmap_remove(e->alarms, a->id); /* before its id, the map's key, is freed */
         free(a->id);
-        free(a->kind);
         free(a);
         e->st.pruned++;
     }
@@ -167,15 +165,18 @@ bool engine_release_held(struct corr_engine *e, int64_t now_ms)
  * period after the device answers again (its first answer re-evaluates the stale alarms). */
 static int64_t unknown_end(const struct corr_engine *e, const struct eng_node *s)
 {
-    return s->nunknown ? s->unknown_ms + e->p.window_ms : s->known_ms + e->p.settle_ms;
+    return s->nunknown ? engine_x(s)->unknown_ms + e->p.window_ms
+                       : engine_x(s)->known_ms + e->p.settle_ms;
 }
 
 int64_t engine_node_deadline(const struct corr_engine *e)
 {
     int64_t t = INT64_MAX;
-    for (size_t i = 0; i < e->nheld; i++)
-        if (e->nodes[e->held[i]].held_until > e->now_ms && e->nodes[e->held[i]].held_until < t)
-            t = e->nodes[e->held[i]].held_until;
+    for (size_t i = 0; i < e->nheld; i++) {
+        int64_t h = engine_x(&e->nodes[e->held[i]])->held_until;
+        if (h > e->now_ms && h < t)
+            t = h;
+    }
     for (size_t i = 0; i < e->nunknown; i++) {
         int64_t d = unknown_end(e, &e->nodes[e->unknown[i]]);
         if (d > e->now_ms && d < t)
@@ -195,7 +196,7 @@ bool engine_in_unknown(const struct corr_engine *e, uint32_t n, int64_t now_ms)
         x = n;
     for (; x != TOPOLOGY_NONE; x = topology_node(e->topo, x)->idom) {
         const struct eng_node *s = &e->nodes[x];
-        if ((s->nunknown || s->known_ms) && now_ms < unknown_end(e, s))
+        if ((s->nunknown || engine_x(s)->known_ms) && now_ms < unknown_end(e, s))
             return true;
     }
     return false;
@@ -224,12 +225,12 @@ enum corr_change corr_engine_check(const struct corr_engine *e, const struct ala
     if (al->action == ALARM_CLEAR)
         return CORR_NOOP; /* a clear for a raise we never saw: nothing to undo */
     /* unbound too: a topology imported later binds it */
-    return is_down_kind(al->kind) || !strcmp(al->kind, unknown_kind) ? CORR_RAISE : CORR_NOOP;
+    return down_kind(al->kind) || !strcmp(al->kind, unknown_kind) ? CORR_RAISE : CORR_NOOP;
 }
 
 static bool listed_unknown(const struct eng_node *s)
 {
-    return s->nunknown || s->known_ms;
+    return s->nunknown || engine_x(s)->known_ms;
 }
 
 static void mark_unknown(struct corr_engine *e, struct eng_alarm *a, bool on, int64_t now_ms)
@@ -238,10 +239,11 @@ static void mark_unknown(struct corr_engine *e, struct eng_alarm *a, bool on, in
     if (!listed_unknown(s))
         e->unknown[e->nunknown++] = a->node;
     if (on && s->nunknown++ == 0) {
-        s->unknown_ms = now_ms;
-        s->known_ms = 0;
+        engine_x_mut(e, a->node)->unknown_ms = now_ms;
+        s->x->known_ms = 0;
     } else if (!on && --s->nunknown == 0) {
-        s->known_ms = now_ms; /* listed until its settle ends (engine_release_held) */
+        /* listed until its settle ends (engine_release_held) */
+        engine_x_mut(e, a->node)->known_ms = now_ms;
     }
 }
 
@@ -279,7 +281,8 @@ bool corr_engine_apply(struct corr_engine *e, const struct alarm *al, int64_t no
         return false;
     }
     bool unknown = !strcmp(al->kind, unknown_kind);
-    if (!unknown && !is_down_kind(al->kind)) {
+    const char *kind = unknown ? unknown_kind : down_kind(al->kind);
+    if (!kind) {
         e->st.ignored++;
         return false;
     }
@@ -289,12 +292,12 @@ bool corr_engine_apply(struct corr_engine *e, const struct alarm *al, int64_t no
     }
     a = xcalloc(1, sizeof *a);
     *a = (struct eng_alarm){.id = xstrdup(al->id),
-                            .kind = xstrdup(al->kind),
+                            .kind = kind,
                             .node = n,
                             .observed_ms = al->observed_ms,
                             .active = true,
                             .unknown = unknown};
-    strmap_put(e->alarms, al->id, a);
+    strmap_put(e->alarms, a->id, a); /* borrowed key: the alarm's own id */
     if (unknown)
         mark_unknown(e, a, true, now_ms);
     else

@@ -15,7 +15,7 @@
 /* One alarm occurrence; kept after its clear so that a redelivered raise stays a no-op. */
 struct eng_alarm {
     char *id;
-    char *kind;
+    const char *kind; /* one of the engine's static kind names */
     uint32_t node;
     int64_t observed_ms;
     int64_t cleared_ms; /* when it cleared (pruning), 0 while active */
@@ -24,22 +24,28 @@ struct eng_alarm {
     struct eng_alarm *next; /* the node's active list, then the cleared FIFO */
 };
 
+/* Per-node state that few nodes ever need (a node that had an alarm, was inferred, held or
+ * unknown): allocated on first use, so a million quiet nodes cost 32 bytes each. */
+struct eng_node_x {
+    int64_t infer_ms;   /* inferred: earliest member failure */
+    int64_t held_until; /* flapping and up: stays failed until then (0 = not held) */
+    int64_t unknown_ms; /* when it became unknown (nunknown > 0) */
+    int64_t known_ms;   /* when it answered again (frozen for settle more), 0 = not */
+    uint32_t nflips;
+    int64_t flips[]; /* ring of the last flap_count + 1 state changes */
+};
+
 struct eng_node {
     struct eng_alarm *active; /* active service-down alarms */
+    struct eng_node_x *x;     /* NULL: every field of it is 0 (read through engine_x) */
     uint32_t nactive;
     uint32_t nunknown;   /* active snmp-unresponsive alarms */
     uint32_t failed_pos; /* index in e->failed, or TOPOLOGY_NONE */
-    bool monitored;      /* has a binding */
-    bool inferred;       /* failed by inference */
-    bool top;            /* a top root in the current step */
-    bool cut;            /* in the current cut (scratch) */
-    bool flapping;       /* changed state too often: damped */
-    int64_t infer_ms;    /* inferred: earliest member failure */
-    int64_t held_until;  /* flapping and up: stays failed until then (0 = not held) */
-    int64_t unknown_ms;  /* when it became unknown (nunknown > 0) */
-    int64_t known_ms;    /* when it answered again (frozen for settle more), 0 = not */
-    int64_t *flips;      /* ring of the last flap_count + 1 state changes, or NULL */
-    uint32_t nflips;
+    bool monitored : 1;  /* has a binding */
+    bool inferred : 1;   /* failed by inference */
+    bool top : 1;        /* a top root in the current step */
+    bool cut : 1;        /* in the current cut (scratch) */
+    bool flapping : 1;   /* changed state too often: damped */
 };
 
 struct eng_outage {
@@ -77,7 +83,7 @@ struct corr_engine {
     uint32_t *unknown; /* nodes unknown (snmp-unresponsive) or settling after it */
     size_t nunknown;
     struct eng_alarm *cleared_head, *cleared_tail; /* cleared alarms in clear order */
-    struct strmap *alarms;                         /* id -> struct eng_alarm */
+    struct strmap *alarms;                         /* id (borrowed) -> struct eng_alarm */
     struct strmap *unbound;                        /* device -> uint64_t* count */
     struct strmap *used_ids;                       /* outage ids ever used -> (void *)1 */
     struct eng_outage **outages;                   /* open ones, sorted by id */
@@ -96,6 +102,15 @@ struct corr_engine {
     struct eng_outage **by_root; /* node -> its open outage (NULL: none), nnodes entries */
 };
 
+/* All zeros: what engine_x reads for a node without rare state. */
+extern const struct eng_node_x engine_no_x;
+/* A node's rare state for reading. */
+static inline const struct eng_node_x *engine_x(const struct eng_node *s)
+{
+    return s->x ? s->x : &engine_no_x;
+}
+/* Node n's rare state for writing, allocated on first use. */
+struct eng_node_x *engine_x_mut(struct corr_engine *e, uint32_t n);
 /* Node failure time: own alarms' earliest observation, or the inferred time. */
 int64_t engine_fail_ms(const struct corr_engine *e, uint32_t n);
 /* True when n failed itself, by inference, or is held failed by flap damping. */

@@ -104,7 +104,7 @@ void engine_infer(struct corr_engine *e)
                  (double)c[i].bad >= e->p.infer_fraction * (double)mon;
         c[i].ok = e->nodes[x].inferred ? c[i].bad > 0 : q;
         if (c[i].ok && !e->nodes[x].inferred)
-            e->nodes[x].infer_ms = first;
+            engine_x_mut(e, x)->infer_ms = first;
     }
     qsort(c, n, sizeof *c, cmp_cand);
     for (size_t i = 0; i < n; i++) {

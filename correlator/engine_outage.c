@@ -149,7 +149,7 @@ static void snapshot_from(struct corr_engine *e, const struct eng_outage *o, con
     const struct eng_node *r = &e->nodes[o->root];
     if (r->nactive)
         sn->cause = cause_of_alarms(r);
-    else if (r->held_until || nseeds != 1 || seeds[0] != o->root)
+    else if (engine_x(r)->held_until || nseeds != 1 || seeds[0] != o->root)
         sn->cause = o->cause; /* flapping and up, or children of a recovered root */
     else
         sn->cause = cause_inferred(e, sn);

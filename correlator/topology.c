@@ -35,17 +35,10 @@ void topology_errs_deinit(struct topology_errs *e)
     memset(e, 0, sizeof *e);
 }
 
-char *topology_bind_key(const char *device, const char *object)
-{
-    return xasprintf("%s\x1f%s", device, object ? object : "");
-}
-
 struct topology *topology_new(void)
 {
     struct topology *t = xcalloc(1, sizeof *t);
-    t->node_ids = strmap_new();
-    t->sub_ids = strmap_new();
-    t->bind_ids = strmap_new();
+    t->interned = strmap_new_borrowed();
     return t;
 }
 
@@ -58,119 +51,124 @@ const char *topology_file(struct topology *t, const char *path)
     return t->files[t->nfiles++] = xstrdup(path);
 }
 
-static void free_node(struct topology_node *n)
+/* What only loading needs: unresolved references and record positions. */
+static void free_loading(struct topology *t)
 {
-    for (uint32_t i = 0; i < n->nparent_ids; i++)
-        free(n->parent_ids[i]);
-    free(n->parent_ids), free(n->parent_lines), free(n->parents);
-    free(n->id), free(n->name), free(n->area), free(n->label);
-}
-
-static void free_sub(struct topology_sub *s)
-{
-    for (uint32_t i = 0; i < s->nphones; i++)
-        free(s->phones[i]);
-    free(s->phones), free(s->id), free(s->name), free(s->telegram), free(s->channels);
-    free(s->locale), free(s->timezone), free(s->plan), free(s->node_id);
+    topology_arena_free(&t->scratch);
+    free(t->parents.v), free(t->sub_refs.v), free(t->bind_refs.v), free(t->links);
+    free(t->node_pos), free(t->sub_pos);
+    memset(&t->parents, 0, sizeof t->parents);
+    memset(&t->sub_refs, 0, sizeof t->sub_refs);
+    memset(&t->bind_refs, 0, sizeof t->bind_refs);
+    t->links = NULL, t->nlinks = t->caplinks = 0;
+    t->node_pos = t->sub_pos = NULL;
 }
 
 void topology_free(struct topology *t)
 {
     if (!t)
         return;
-    for (size_t i = 0; i < t->nnodes; i++)
-        free_node(&t->nodes[i]);
-    for (size_t i = 0; i < t->nsubs; i++)
-        free_sub(&t->subs[i]);
-    for (size_t i = 0; i < t->nbinds; i++)
-        free(t->binds[i].device), free(t->binds[i].object), free(t->binds[i].node_id);
-    for (size_t i = 0; i < t->nlinks; i++)
-        free(t->links[i].child), free(t->links[i].parent);
+    free_loading(t);
     for (size_t i = 0; i < t->nfiles; i++)
         free(t->files[i]);
-    strmap_free(t->node_ids, NULL), strmap_free(t->sub_ids, NULL), strmap_free(t->bind_ids, NULL);
-    free(t->nodes), free(t->subs), free(t->binds), free(t->links), free(t->files);
-    free(t->child_pool), free(t->sub_pool), free(t->norder), free(t->sorder);
+    topology_index_free(t);
+    strmap_free(t->interned, NULL);
+    topology_arena_free(&t->strs);
+    free(t->nodes), free(t->subs), free(t->binds), free(t->files);
+    free(t->parent_pool), free(t->child_pool), free(t->norder), free(t->sorder);
     free(t->mark), free(t->cnt);
     free(t);
 }
 
-static int add_parent(struct topology *t, uint32_t child, const char *pid, const char *file,
-                      int line, struct topology_errs *errs)
+static int add_parent(struct topology *t, uint32_t child, uint32_t p, const char *pid,
+                      const char *file, int line, struct topology_errs *errs)
 {
     struct topology_node *n = &t->nodes[child];
-    uint32_t p = topology_find_node(t, pid);
     if (p == TOPOLOGY_NONE) {
         topology_err(errs, file, line, "node '%s': unknown parent '%s'", n->id, pid);
         return -1;
     }
     for (uint32_t i = 0; i < n->nparents; i++)
         if (n->parents[i] == p) {
-            topology_err(errs, file, line, "node '%s': parent '%s' listed twice", n->id, pid);
+            topology_err(errs, file, line, "node '%s': parent '%s' listed twice", n->id,
+                         t->nodes[p].id);
             return -1;
         }
     if (p == child) {
         topology_err(errs, file, line, "node '%s' is its own parent", n->id);
         return -1;
     }
-    n->parents = xrealloc(n->parents, (n->nparents + 1) * sizeof(uint32_t));
     n->parents[n->nparents++] = p;
     return 0;
 }
 
+/* Each node's parents[] becomes a slice of one pool, sized by an upper bound (every reference,
+ * valid or not); references are checked in record order, then links, as they were written. */
 static int resolve_parents(struct topology *t, struct topology_errs *errs)
 {
+    uint32_t *lchild = xmalloc((t->nlinks + 1) * sizeof(uint32_t));
+    size_t total = t->parents.n;
+    for (size_t i = 0; i < t->parents.n; i++)
+        t->nodes[t->parents.v[i].from].nparents++;
+    for (size_t i = 0; i < t->nlinks; i++)
+        if ((lchild[i] = topology_find_node(t, t->links[i].child)) != TOPOLOGY_NONE)
+            t->nodes[lchild[i]].nparents++, total++;
+    t->parent_pool = xmalloc((total + 1) * sizeof(uint32_t));
+    for (size_t i = 0, at = 0; i < t->nnodes; i++) {
+        t->nodes[i].parents = t->parent_pool + at;
+        at += t->nodes[i].nparents, t->nodes[i].nparents = 0;
+    }
     int rc = 0;
-    for (uint32_t i = 0; i < t->nnodes; i++) {
-        struct topology_node *n = &t->nodes[i];
-        for (uint32_t j = 0; j < n->nparent_ids; j++) {
-            rc |= add_parent(t, i, n->parent_ids[j], n->file, n->parent_lines[j], errs);
-            free(n->parent_ids[j]);
-        }
-        free(n->parent_ids), free(n->parent_lines);
-        n->parent_ids = NULL, n->parent_lines = NULL, n->nparent_ids = 0;
+    for (size_t i = 0; i < t->parents.n; i++) {
+        const struct topology_ref *r = &t->parents.v[i];
+        uint32_t p = r->id ? topology_find_node(t, r->id) : r->to;
+        rc |= add_parent(t, r->from, p, r->id, t->files[r->file], r->line, errs);
     }
     for (size_t i = 0; i < t->nlinks; i++) {
-        struct topology_link *l = &t->links[i];
-        uint32_t c = topology_find_node(t, l->child);
-        if (c == TOPOLOGY_NONE) {
-            topology_err(errs, l->file, l->line, "link: unknown child '%s'", l->child);
+        const struct topology_link *l = &t->links[i];
+        const char *file = t->files[l->file];
+        if (lchild[i] == TOPOLOGY_NONE) {
+            topology_err(errs, file, l->line, "link: unknown child '%s'", l->child);
             rc = -1;
         } else {
-            rc |= add_parent(t, c, l->parent, l->file, l->line, errs);
+            rc |= add_parent(t, lchild[i], topology_find_node(t, l->parent), l->parent, file,
+                             l->line, errs);
         }
     }
+    free(lchild);
     return rc ? -EINVAL : 0;
 }
 
+/* Subscribers' and bindings' nodes that were not defined yet when the record came. */
 static int resolve_refs(struct topology *t, struct topology_errs *errs)
 {
     int rc = 0;
-    for (size_t i = 0; i < t->nsubs; i++) {
-        struct topology_sub *s = &t->subs[i];
-        s->node = topology_find_node(t, s->node_id);
+    for (size_t i = 0; i < t->sub_refs.n; i++) {
+        const struct topology_ref *r = &t->sub_refs.v[i];
+        struct topology_sub *s = &t->subs[r->from];
+        s->node = topology_find_node(t, r->id);
         if (s->node == TOPOLOGY_NONE) {
-            topology_err(errs, s->file, s->line, "subscriber '%s': unknown node '%s'", s->id,
-                         s->node_id);
+            topology_err(errs, t->files[r->file], r->line, "subscriber '%s': unknown node '%s'",
+                         s->id, r->id);
             rc = -EINVAL;
         }
-        free(s->node_id), s->node_id = NULL;
     }
-    for (size_t i = 0; i < t->nbinds; i++) {
-        struct topology_binding *b = &t->binds[i];
-        b->node = topology_find_node(t, b->node_id);
+    for (size_t i = 0; i < t->bind_refs.n; i++) {
+        const struct topology_ref *r = &t->bind_refs.v[i];
+        struct topology_binding *b = &t->binds[r->from];
+        b->node = topology_find_node(t, r->id);
         if (b->node == TOPOLOGY_NONE) {
-            topology_err(errs, b->file, b->line, "binding of '%s': unknown node '%s'", b->device,
-                         b->node_id);
+            topology_err(errs, t->files[r->file], r->line, "binding of '%s': unknown node '%s'",
+                         b->device, r->id);
             rc = -EINVAL;
         }
-        free(b->node_id), b->node_id = NULL;
     }
     return rc;
 }
 
-/* children[] and subs[] of every node, each backed by one pool. */
-static void build_lists(struct topology *t)
+/* children[] and subs[] of every node, each backed by one pool; returns the subs' pool, which
+ * topology_finish() drops once the same lists are slices of sorder. */
+static uint32_t *build_lists(struct topology *t)
 {
     for (size_t i = 0; i < t->nnodes; i++)
         for (uint32_t j = 0; j < t->nodes[i].nparents; j++)
@@ -182,12 +180,12 @@ static void build_lists(struct topology *t)
     for (size_t i = 0; i < t->nnodes; i++)
         nedges += t->nodes[i].nchildren;
     t->child_pool = xmalloc((nedges + 1) * sizeof(uint32_t));
-    t->sub_pool = xmalloc((t->nsubs + 1) * sizeof(uint32_t));
+    uint32_t *sub_pool = xmalloc((t->nsubs + 1) * sizeof(uint32_t));
     size_t ce = 0, se = 0;
     for (size_t i = 0; i < t->nnodes; i++) {
         struct topology_node *n = &t->nodes[i];
         n->children = t->child_pool + ce, ce += n->nchildren, n->nchildren = 0;
-        n->subs = t->sub_pool + se, se += n->nsubs, n->nsubs = 0;
+        n->subs = sub_pool + se, se += n->nsubs, n->nsubs = 0;
     }
     for (size_t i = 0; i < t->nnodes; i++)
         for (uint32_t j = 0; j < t->nodes[i].nparents; j++) {
@@ -200,6 +198,7 @@ static void build_lists(struct topology *t)
         struct topology_node *n = &t->nodes[t->subs[i].node];
         n->subs[n->nsubs++] = (uint32_t)i;
     }
+    return sub_pool;
 }
 
 /* Kahn's order (parents before children) into topo[]; returns how many nodes it reached. */
@@ -253,7 +252,7 @@ static void report_cycles(struct topology *t, const uint32_t *topo, size_t sorte
                 if (u == v)
                     break;
             }
-            topology_err(errs, t->nodes[v].file, t->nodes[v].line,
+            topology_err(errs, t->files[t->node_pos[v].file], t->node_pos[v].line,
                          "parent cycle: %s (each node's parent follows it)", path);
             free(path);
         }
@@ -355,13 +354,14 @@ int topology_finish(struct topology *t, struct topology_errs *errs)
     /* unresolved references are left out, so that cycles are still looked for */
     int rc = resolve_parents(t, errs);
     rc |= resolve_refs(t, errs);
-    build_lists(t);
+    uint32_t *sub_pool = build_lists(t);
     uint32_t *topo = xmalloc((t->nnodes + 1) * sizeof(uint32_t));
     size_t sorted = topo_sort(t, topo);
     if (sorted < t->nnodes)
         report_cycles(t, topo, sorted, errs);
+    free_loading(t);
     if (rc || sorted < t->nnodes) {
-        free(topo);
+        free(topo), free(sub_pool);
         return -EINVAL;
     }
     uint32_t *scratch = xcalloc(t->nnodes + 1, sizeof(uint32_t));
@@ -369,6 +369,9 @@ int topology_finish(struct topology *t, struct topology_errs *errs)
     order(t, scratch);
     ranges(t);
     free(scratch), free(topo);
+    for (size_t i = 0; i < t->nnodes; i++) /* order() laid each node's subs out at sub_lo */
+        t->nodes[i].subs = t->sorder + t->nodes[i].sub_lo;
+    free(sub_pool);
     t->mark = xcalloc(t->nnodes + 1, sizeof(uint32_t));
     t->cnt = xcalloc(t->nnodes + 1, sizeof(uint32_t));
     t->finished = 1;
@@ -410,22 +413,18 @@ const uint32_t *topology_sub_order(const struct topology *t)
 
 uint32_t topology_find_node(const struct topology *t, const char *id)
 {
-    void *p = strmap_get(t->node_ids, id);
-    return p ? TOPOLOGY_IDX(p) : TOPOLOGY_NONE;
+    return topology_index_get(t, TOPOLOGY_IX_NODE, id, NULL);
 }
 
 uint32_t topology_find_sub(const struct topology *t, const char *id)
 {
-    void *p = strmap_get(t->sub_ids, id);
-    return p ? TOPOLOGY_IDX(p) : TOPOLOGY_NONE;
+    return topology_index_get(t, TOPOLOGY_IX_SUB, id, NULL);
 }
 
 uint32_t topology_bind_lookup(const struct topology *t, const char *device, const char *object)
 {
-    char *key = topology_bind_key(device, object);
-    void *p = strmap_get(t->bind_ids, key);
-    free(key);
-    return p ? t->binds[TOPOLOGY_IDX(p)].node : TOPOLOGY_NONE;
+    uint32_t b = topology_index_get(t, TOPOLOGY_IX_BIND, device, object ? object : "");
+    return b == TOPOLOGY_NONE ? TOPOLOGY_NONE : t->binds[b].node;
 }
 
 void topology_impact(const struct topology *t, uint32_t node, struct topology_impact *out)

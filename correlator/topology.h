@@ -39,55 +39,45 @@ enum topology_kind {
 enum topology_channel { TOPOLOGY_CH_SMS = 1, TOPOLOGY_CH_WHATSAPP = 2, TOPOLOGY_CH_TELEGRAM = 4 };
 
 struct topology_node {
-    char *id;
-    char *name;  /* NULL when absent */
-    char *area;  /* NULL when absent */
-    char *label; /* custom kind label ("custom:cabinet" -> "cabinet"), NULL otherwise */
-    enum topology_kind kind;
-    uint32_t nparents, nchildren, nsubs;
+    const char *id;
+    const char *name;   /* NULL when absent */
+    const char *area;   /* NULL when absent */
+    const char *label;  /* custom kind label ("custom:cabinet" -> "cabinet"), NULL otherwise */
     uint32_t *parents;  /* node indexes */
     uint32_t *children; /* node indexes */
     uint32_t *subs;     /* subscribers attached directly here */
+    enum topology_kind kind;
+    uint32_t nparents, nchildren, nsubs;
     /* Derived by topology_finish(): dominator tree and the ranges of topology_impact(). */
     uint32_t idom;           /* immediate dominator, TOPOLOGY_NONE under the virtual root */
     uint32_t pre, end;       /* [pre, end) in topology_node_order(): what this node dominates */
     uint32_t sub_lo, sub_hi; /* [sub_lo, sub_hi) in topology_sub_order() */
-    const char *file;        /* where it was defined */
-    int line;
-    /* unresolved parent ids, only until topology_finish() */
-    char **parent_ids;
-    int *parent_lines;
-    uint32_t nparent_ids;
 };
 
+/* Contact fields are NULL (nphones 0, quiet hours off, opt_out 0) when loaded lean
+ * (topology_store_load_lean): correlation needs none of them. */
 struct topology_sub {
-    char *id;
-    char *name;
-    uint32_t node; /* attachment node index */
-    char **phones; /* E.164, validated */
+    const char *id;
+    const char *name;
+    const char **phones;  /* E.164, validated */
+    const char *telegram; /* chat id or NULL */
+    const char *channels; /* preference order, "whatsapp,sms"; never NULL ("sms" by default) */
+    const char *locale;   /* BCP 47 tag or NULL */
+    const char *timezone; /* IANA name or NULL */
+    const char *plan;     /* plan name or NULL */
+    uint64_t cap_bytes;   /* data cap, 0 = unlimited */
+    uint32_t node;        /* attachment node index */
     uint32_t nphones;
-    char *telegram;     /* chat id or NULL */
-    char *channels;     /* preference order, "whatsapp,sms"; never NULL ("sms" by default) */
-    char *locale;       /* BCP 47 tag or NULL */
-    char *timezone;     /* IANA name or NULL */
-    int quiet_start;    /* minutes after midnight, -1 = no quiet hours */
-    int quiet_end;      /* minutes after midnight */
-    int opt_out;        /* 1: never notify */
-    char *plan;         /* plan name or NULL */
-    uint64_t cap_bytes; /* data cap, 0 = unlimited */
-    int cycle_day;      /* billing cycle day 1..28 */
-    const char *file;
-    int line;
-    char *node_id; /* unresolved, only until topology_finish() */
+    int16_t quiet_start; /* minutes after midnight, -1 = no quiet hours */
+    int16_t quiet_end;   /* minutes after midnight */
+    uint8_t opt_out;     /* 1: never notify */
+    uint8_t cycle_day;   /* billing cycle day 1..28 */
 };
 
 struct topology_binding {
-    char *device;
-    char *object; /* "" = the device itself */
+    const char *device;
+    const char *object; /* "" = the device itself */
     uint32_t node;
-    const char *file;
-    int line;
-    char *node_id; /* unresolved, only until topology_finish() */
 };
 
 /* Problems found while loading: every one, in order. Caller-owned. */

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "core/strmap.h"
 #include "core/xmalloc.h"
 #include "correlator/topology_impl.h"
 
@@ -165,6 +164,7 @@ static void *grow(void *p, size_t *cap, size_t need, size_t sz)
 struct rec {
     struct topology *t;
     const char *file;
+    uint32_t fidx;    /* file's index in t->files */
     const char *what; /* "node 'x'" for messages */
     struct topology_errs *errs;
     int bad;
@@ -213,25 +213,33 @@ static int require_id(struct rec *r, const struct topology_field *idf, const cha
     return 0;
 }
 
-/* Claim id in map; reports a duplicate with the first definition's position. */
-static int claim(struct rec *r, struct strmap *m, const struct topology_field *idf, uint32_t idx,
-                 int is_sub)
+/* A duplicate id is reported with the first definition's position. */
+static int unclaimed(struct rec *r, enum topology_ix ix, const struct topology_field *idf)
 {
-    void *prev = strmap_get(m, idf->value);
-    if (prev) {
-        uint32_t p = TOPOLOGY_IDX(prev);
-        const char *f = is_sub ? r->t->subs[p].file : r->t->nodes[p].file;
-        int l = is_sub ? r->t->subs[p].line : r->t->nodes[p].line;
-        bad(r, idf, "duplicate id (first defined at %s:%d)", f, l);
-        return -1;
-    }
-    strmap_put(m, idf->value, TOPOLOGY_PTR(idx));
+    uint32_t p = topology_index_get(r->t, ix, idf->value, NULL);
+    if (p == TOPOLOGY_NONE)
+        return 1;
+    const struct topology_pos *at = ix == TOPOLOGY_IX_SUB ? &r->t->sub_pos[p] : &r->t->node_pos[p];
+    bad(r, idf, "duplicate id (first defined at %s:%d)", r->t->files[at->file], at->line);
     return 0;
+}
+
+/* A reference to node id from a record: resolved now when that node exists (the usual order),
+ * else its id is kept until topology_finish(). */
+static void refer(struct rec *r, struct topology_refs *refs, uint32_t from, const char *id,
+                  int line)
+{
+    struct topology_ref *ref = topology_refs_push(refs);
+    ref->from = from, ref->file = r->fidx, ref->line = line;
+    ref->to = topology_find_node(r->t, id);
+    if (ref->to == TOPOLOGY_NONE)
+        ref->id = topology_arena_strdup(&r->t->scratch, id);
 }
 
 static void node_field(struct rec *r, struct topology_node *nd, const struct topology_field *f)
 {
-    if (!strcmp(f->key, "id")) {
+    struct topology *t = r->t;
+    if (!strcmp(f->key, "id") || !strcmp(f->key, "parents") || !strcmp(f->key, "parent")) {
     } else if (!strcmp(f->key, "kind")) {
         const char *label;
         if (topology_kind_parse(f->value, &nd->kind, &label) < 0)
@@ -240,16 +248,11 @@ static void node_field(struct rec *r, struct topology_node *nd, const struct top
                 "custom:LABEL)",
                 f->value);
         else
-            nd->label = label ? xstrdup(label) : NULL;
+            nd->label = label ? topology_intern(t, label) : NULL;
     } else if (!strcmp(f->key, "name")) {
-        nd->name = xstrdup(f->value);
+        nd->name = topology_arena_strdup(&t->strs, f->value);
     } else if (!strcmp(f->key, "area")) {
-        nd->area = xstrdup(f->value);
-    } else if (!strcmp(f->key, "parents") || !strcmp(f->key, "parent")) {
-        nd->parent_ids = xrealloc(nd->parent_ids, (nd->nparent_ids + 1) * sizeof(char *));
-        nd->parent_lines = xrealloc(nd->parent_lines, (nd->nparent_ids + 1) * sizeof(int));
-        nd->parent_lines[nd->nparent_ids] = f->line;
-        nd->parent_ids[nd->nparent_ids++] = xstrdup(f->value);
+        nd->area = topology_intern(t, f->value);
     } else {
         unknown_key(r, f);
     }
@@ -262,31 +265,31 @@ static int add_node(struct rec *r, const struct topology_field *f, size_t n, int
     const struct topology_field *idf = field(f, n, "id");
     if (require_id(r, idf, "node", line, what, sizeof what) < 0)
         return -EINVAL;
+    size_t cap = t->capnodes;
     t->nodes = grow(t->nodes, &t->capnodes, t->nnodes + 1, sizeof *t->nodes);
+    if (t->capnodes != cap || !t->node_pos)
+        t->node_pos = xrealloc(t->node_pos, t->capnodes * sizeof *t->node_pos);
     struct topology_node *nd = &t->nodes[t->nnodes];
     memset(nd, 0, sizeof *nd);
     nd->kind = TOPOLOGY_KINDS;
-    nd->file = r->file;
-    nd->line = line;
     for (size_t i = 0; i < n; i++)
         node_field(r, nd, &f[i]);
     if (!field(f, n, "kind"))
         bad(r, idf, "no kind");
     /* a node with bad fields is still added, so references to it raise no extra errors (the
      * import fails anyway) */
-    if (claim(r, t->node_ids, idf, (uint32_t)t->nnodes, 0) == 0) {
-        if (nd->kind == TOPOLOGY_KINDS)
-            nd->kind = TOPOLOGY_CUSTOM;
-        nd->id = xstrdup(idf->value);
-        t->nnodes++;
-        return r->bad ? -EINVAL : 0;
-    }
-    for (uint32_t i = 0; i < nd->nparent_ids; i++)
-        free(nd->parent_ids[i]);
-    free(nd->parent_ids);
-    free(nd->parent_lines);
-    free(nd->name), free(nd->area), free(nd->label);
-    return -EINVAL;
+    if (!unclaimed(r, TOPOLOGY_IX_NODE, idf))
+        return -EINVAL;
+    if (nd->kind == TOPOLOGY_KINDS)
+        nd->kind = TOPOLOGY_CUSTOM;
+    nd->id = topology_arena_strdup(&t->strs, idf->value);
+    uint32_t idx = (uint32_t)t->nnodes++;
+    t->node_pos[idx] = (struct topology_pos){r->fidx, line};
+    topology_index_put(t, TOPOLOGY_IX_NODE, idx);
+    for (size_t i = 0; i < n; i++) /* after indexing: a node naming itself is caught */
+        if (!strcmp(f[i].key, "parents") || !strcmp(f[i].key, "parent"))
+            refer(r, &t->parents, idx, f[i].value, f[i].line);
+    return r->bad ? -EINVAL : 0;
 }
 
 static int add_link(struct rec *r, const struct topology_field *f, size_t n, int line)
@@ -305,11 +308,19 @@ static int add_link(struct rec *r, const struct topology_field *f, size_t n, int
     struct topology *t = r->t;
     t->links = grow(t->links, &t->caplinks, t->nlinks + 1, sizeof *t->links);
     t->links[t->nlinks++] =
-        (struct topology_link){xstrdup(c->value), xstrdup(p->value), r->file, c->line};
+        (struct topology_link){topology_arena_strdup(&t->scratch, c->value),
+                               topology_arena_strdup(&t->scratch, p->value), r->fidx, c->line};
     return 0;
 }
 
-static void add_channel(struct rec *r, struct topology_sub *s, const struct topology_field *f)
+/* A subscriber being read: lists grow in temporaries, moved into the model when it is added. */
+struct sub_rec {
+    struct topology_sub s;
+    char *channels;
+    const char **phones;
+};
+
+static void add_channel(struct rec *r, struct sub_rec *b, const struct topology_field *f)
 {
     static const char *const ch[] = {"sms", "whatsapp", "telegram"};
     int ok = 0;
@@ -319,12 +330,12 @@ static void add_channel(struct rec *r, struct topology_sub *s, const struct topo
         bad(r, f, "unknown channel '%s' (sms, whatsapp, telegram)", f->value);
         return;
     }
-    char *prev = s->channels;
-    s->channels = prev ? xasprintf("%s,%s", prev, f->value) : xstrdup(f->value);
+    char *prev = b->channels;
+    b->channels = prev ? xasprintf("%s,%s", prev, f->value) : xstrdup(f->value);
     free(prev);
 }
 
-static void sub_phone(struct rec *r, struct topology_sub *s, const struct topology_field *f)
+static void sub_phone(struct rec *r, struct sub_rec *b, const struct topology_field *f)
 {
     if (!topology_e164_valid(f->value)) {
         char masked[40];
@@ -332,43 +343,25 @@ static void sub_phone(struct rec *r, struct topology_sub *s, const struct topolo
             log_mask_phone(f->value, masked, sizeof masked));
         return;
     }
-    s->phones = xrealloc(s->phones, (s->nphones + 1) * sizeof(char *));
-    s->phones[s->nphones++] = xstrdup(f->value);
+    b->phones = xrealloc(b->phones, (b->s.nphones + 1) * sizeof(char *));
+    b->phones[b->s.nphones++] = topology_arena_strdup(&r->t->strs, f->value);
 }
 
-static void sub_field(struct rec *r, struct topology_sub *s, const struct topology_field *f)
+/* Fields with a range of values to check. */
+static int sub_checked(struct rec *r, struct topology_sub *s, const struct topology_field *f)
 {
     const char *k = f->key, *v = f->value;
-    if (!strcmp(k, "id") || !strcmp(k, "node")) {
-    } else if (!strcmp(k, "name")) {
-        s->name = xstrdup(v);
-    } else if (!strcmp(k, "phones") || !strcmp(k, "phone")) {
-        sub_phone(r, s, f);
-    } else if (!strcmp(k, "telegram")) {
-        if (!all_of(v[0] == '-' ? v + 1 : v, "0123456789", 1, 20))
-            bad(r, f, "telegram chat id must be a number");
-        else
-            s->telegram = xstrdup(v);
-    } else if (!strcmp(k, "channels") || !strcmp(k, "channel")) {
-        add_channel(r, s, f);
-    } else if (!strcmp(k, "locale")) {
-        if (!locale_valid(v))
-            bad(r, f, "bad locale '%s' (like pt-BR or en)", v);
-        else
-            s->locale = xstrdup(v);
-    } else if (!strcmp(k, "timezone")) {
-        if (!timezone_valid(v))
-            bad(r, f, "bad timezone '%s' (an IANA name like America/Sao_Paulo, or UTC)", v);
-        else
-            s->timezone = xstrdup(v);
-    } else if (!strcmp(k, "quiet_hours")) {
-        if (parse_quiet(v, &s->quiet_start, &s->quiet_end) < 0)
+    int a, b;
+    if (!strcmp(k, "quiet_hours")) {
+        if (parse_quiet(v, &a, &b) < 0)
             bad(r, f, "bad quiet_hours '%s' (HH:MM-HH:MM)", v);
+        else
+            s->quiet_start = (int16_t)a, s->quiet_end = (int16_t)b;
     } else if (!strcmp(k, "opt_out")) {
-        if (parse_bool(v, &s->opt_out) < 0)
+        if (parse_bool(v, &a) < 0)
             bad(r, f, "opt_out must be true or false");
-    } else if (!strcmp(k, "plan")) {
-        s->plan = xstrdup(v);
+        else
+            s->opt_out = (uint8_t)a;
     } else if (!strcmp(k, "cap")) {
         if (parse_cap(v, &s->cap_bytes) < 0)
             bad(r, f, "bad cap '%s' (like 500GB, 1.5TB, 800GiB or unlimited)", v);
@@ -378,31 +371,78 @@ static void sub_field(struct rec *r, struct topology_sub *s, const struct topolo
         if (*end || end == v || d < 1 || d > 28)
             bad(r, f, "cycle_day must be 1 to 28");
         else
-            s->cycle_day = (int)d;
+            s->cycle_day = (uint8_t)d;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+static void sub_field(struct rec *r, struct sub_rec *b, const struct topology_field *f)
+{
+    struct topology *t = r->t;
+    struct topology_sub *s = &b->s;
+    const char *k = f->key, *v = f->value;
+    if (!strcmp(k, "id") || !strcmp(k, "node") || sub_checked(r, s, f)) {
+    } else if (!strcmp(k, "name")) {
+        s->name = topology_arena_strdup(&t->strs, v);
+    } else if (!strcmp(k, "phones") || !strcmp(k, "phone")) {
+        sub_phone(r, b, f);
+    } else if (!strcmp(k, "telegram")) {
+        if (!all_of(v[0] == '-' ? v + 1 : v, "0123456789", 1, 20))
+            bad(r, f, "telegram chat id must be a number");
+        else
+            s->telegram = topology_arena_strdup(&t->strs, v);
+    } else if (!strcmp(k, "channels") || !strcmp(k, "channel")) {
+        add_channel(r, b, f);
+    } else if (!strcmp(k, "locale")) {
+        if (!locale_valid(v))
+            bad(r, f, "bad locale '%s' (like pt-BR or en)", v);
+        else
+            s->locale = topology_intern(t, v);
+    } else if (!strcmp(k, "timezone")) {
+        if (!timezone_valid(v))
+            bad(r, f, "bad timezone '%s' (an IANA name like America/Sao_Paulo, or UTC)", v);
+        else
+            s->timezone = topology_intern(t, v);
+    } else if (!strcmp(k, "plan")) {
+        s->plan = topology_intern(t, v);
     } else {
         unknown_key(r, f);
     }
 }
 
 /* Every preferred channel needs its contact. */
-static void sub_check_channels(struct rec *r, struct topology_sub *s,
-                               const struct topology_field *at)
+static void sub_check_channels(struct rec *r, struct sub_rec *b, const struct topology_field *at)
 {
-    if (!s->channels)
-        s->channels = xstrdup(s->nphones ? "sms" : s->telegram ? "telegram" : "");
-    if (!s->nphones && (strstr(s->channels, "sms") || strstr(s->channels, "whatsapp")))
+    const char *ch = b->channels     ? b->channels
+                     : b->s.nphones  ? "sms"
+                     : b->s.telegram ? "telegram"
+                                     : "";
+    if (!b->s.nphones && (strstr(ch, "sms") || strstr(ch, "whatsapp")))
         bad(r, at, "channel sms/whatsapp needs a phone number");
-    if (!s->telegram && strstr(s->channels, "telegram"))
+    if (!b->s.telegram && strstr(ch, "telegram"))
         bad(r, at, "channel telegram needs a telegram chat id");
+    b->s.channels = topology_intern(r->t, ch);
+    free(b->channels);
+    b->channels = NULL;
 }
 
-static void sub_free_fields(struct topology_sub *s)
+/* Store s at the end of subs, its phone list moved into the arena. */
+static uint32_t sub_store(struct topology *t, struct sub_rec *b, const char *id)
 {
-    for (uint32_t i = 0; i < s->nphones; i++)
-        free(s->phones[i]);
-    free(s->phones);
-    free(s->name), free(s->telegram), free(s->channels), free(s->locale);
-    free(s->timezone), free(s->plan), free(s->node_id), free(s->id);
+    size_t cap = t->capsubs;
+    t->subs = grow(t->subs, &t->capsubs, t->nsubs + 1, sizeof *t->subs);
+    if (t->capsubs != cap || !t->sub_pos)
+        t->sub_pos = xrealloc(t->sub_pos, t->capsubs * sizeof *t->sub_pos);
+    if (b->s.nphones) {
+        b->s.phones = topology_arena_alloc(&t->strs, b->s.nphones * sizeof(char *));
+        memcpy(b->s.phones, b->phones, b->s.nphones * sizeof(char *));
+    }
+    b->s.id = topology_arena_strdup(&t->strs, id);
+    t->subs[t->nsubs] = b->s;
+    topology_index_put(t, TOPOLOGY_IX_SUB, (uint32_t)t->nsubs);
+    return (uint32_t)t->nsubs++;
 }
 
 static int add_sub(struct rec *r, const struct topology_field *f, size_t n, int line)
@@ -412,26 +452,24 @@ static int add_sub(struct rec *r, const struct topology_field *f, size_t n, int 
     const struct topology_field *idf = field(f, n, "id"), *nf = field(f, n, "node");
     if (require_id(r, idf, "subscriber", line, what, sizeof what) < 0)
         return -EINVAL;
-    struct topology_sub s = {.quiet_start = -1,
-                             .quiet_end = -1,
-                             .cycle_day = 1,
-                             .file = r->file,
-                             .line = line,
-                             .node = TOPOLOGY_NONE};
+    struct sub_rec b = {
+        .s = {.quiet_start = -1, .quiet_end = -1, .cycle_day = 1, .node = TOPOLOGY_NONE}};
     for (size_t i = 0; i < n; i++)
-        sub_field(r, &s, &f[i]);
-    sub_check_channels(r, &s, idf);
+        sub_field(r, &b, &f[i]);
+    sub_check_channels(r, &b, idf);
     if (!nf)
         bad(r, idf, "no node");
-    if (nf && claim(r, t->sub_ids, idf, (uint32_t)t->nsubs, 1) == 0) {
-        s.id = xstrdup(idf->value);
-        s.node_id = xstrdup(nf->value);
-        t->subs = grow(t->subs, &t->capsubs, t->nsubs + 1, sizeof *t->subs);
-        t->subs[t->nsubs++] = s;
-        return r->bad ? -EINVAL : 0;
+    int rc = -EINVAL;
+    if (nf && unclaimed(r, TOPOLOGY_IX_SUB, idf)) {
+        uint32_t idx = sub_store(t, &b, idf->value);
+        t->sub_pos[idx] = (struct topology_pos){r->fidx, line};
+        t->subs[idx].node = topology_find_node(t, nf->value);
+        if (t->subs[idx].node == TOPOLOGY_NONE)
+            refer(r, &t->sub_refs, idx, nf->value, line);
+        rc = r->bad ? -EINVAL : 0;
     }
-    sub_free_fields(&s);
-    return -EINVAL;
+    free(b.phones);
+    return rc;
 }
 
 static int add_bind(struct rec *r, const struct topology_field *f, size_t n, int line)
@@ -447,19 +485,20 @@ static int add_bind(struct rec *r, const struct topology_field *f, size_t n, int
         return -EINVAL;
     }
     struct topology *t = r->t;
-    char *key = topology_bind_key(d->value, o ? o->value : "");
-    if (strmap_get(t->bind_ids, key))
-        bad(r, d, "device '%s' object '%s' is bound twice", d->value, o ? o->value : "");
-    if (r->bad) {
-        free(key);
+    const char *obj = o ? o->value : "";
+    if (topology_index_get(t, TOPOLOGY_IX_BIND, d->value, obj) != TOPOLOGY_NONE)
+        bad(r, d, "device '%s' object '%s' is bound twice", d->value, obj);
+    if (r->bad)
         return -EINVAL;
-    }
-    strmap_put(t->bind_ids, key, TOPOLOGY_PTR(t->nbinds));
-    free(key);
     t->binds = grow(t->binds, &t->capbinds, t->nbinds + 1, sizeof *t->binds);
-    t->binds[t->nbinds++] = (struct topology_binding){
-        xstrdup(d->value), xstrdup(o ? o->value : ""), TOPOLOGY_NONE, r->file, line,
-        xstrdup(nf->value)};
+    uint32_t idx = (uint32_t)t->nbinds++;
+    /* devices repeat across their objects: one copy each */
+    t->binds[idx] = (struct topology_binding){topology_intern(t, d->value),
+                                              topology_arena_strdup(&t->strs, obj),
+                                              topology_find_node(t, nf->value)};
+    topology_index_put(t, TOPOLOGY_IX_BIND, idx);
+    if (t->binds[idx].node == TOPOLOGY_NONE)
+        refer(r, &t->bind_refs, idx, nf->value, line);
     return 0;
 }
 
@@ -467,6 +506,8 @@ int topology_add(struct topology *t, enum topology_rec type, const struct topolo
                  size_t n, const char *file, int line, struct topology_errs *errs)
 {
     struct rec r = {.t = t, .file = file, .what = "record", .errs = errs};
+    r.fidx = topology_file_index(t, file);
+    r.file = t->files[r.fidx];
     switch (type) {
     case TOPOLOGY_REC_NODE:
         return add_node(&r, f, n, line);

@@ -65,6 +65,33 @@ START_TEST(free_value_is_called_for_every_value)
 }
 END_TEST
 
+/* Borrowed keys are the caller's pointers: neither copied nor freed by the map. */
+START_TEST(borrowed_keys_are_not_copied)
+{
+    struct strmap *m = strmap_new_borrowed();
+    char *keys[N / 10];
+    for (size_t i = 0; i < N / 10; i++) {
+        keys[i] = malloc(16);
+        snprintf(keys[i], 16, "k%zu", i);
+        strmap_put(m, keys[i], keys[i]);
+    }
+    char probe[16];
+    snprintf(probe, sizeof probe, "k%d", 77);
+    ck_assert_ptr_eq(strmap_get(m, probe), keys[77]);
+    ck_assert_ptr_eq(strmap_remove(m, probe), keys[77]);
+    ck_assert_ptr_null(strmap_get(m, probe));
+    ck_assert_uint_eq(strmap_count(m), N / 10 - 1);
+    size_t cursor = 0;
+    const char *k;
+    void *v;
+    while (strmap_next(m, &cursor, &k, &v))
+        ck_assert_ptr_eq(k, v); /* the very pointer that was put */
+    strmap_free(m, NULL);
+    for (size_t i = 0; i < N / 10; i++) /* still the caller's to free, once (ASan checks) */
+        free(keys[i]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("strmap");
@@ -72,6 +99,7 @@ int main(void)
     tcase_add_test(tc, put_get_replace_remove);
     tcase_add_test(tc, many_keys_survive_growth_and_interleaved_removal);
     tcase_add_test(tc, free_value_is_called_for_every_value);
+    tcase_add_test(tc, borrowed_keys_are_not_copied);
     suite_add_tcase(s, tc);
     return check_run(s, CK_FORK_GETENV);
 }

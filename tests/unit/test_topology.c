@@ -272,6 +272,81 @@ START_TEST(diamond_dominator)
 }
 END_TEST
 
+/* Records in any order (children before parents, subscribers and bindings before their nodes)
+ * resolve at topology_finish(), through index growth; repeated values are stored once. */
+START_TEST(forward_references_and_shared_values)
+{
+    struct topology *t = topology_new();
+    struct topology_errs e = {0};
+    const char *file = topology_file(t, "mem");
+    char id[32], parent[32], dev[32], obj[32];
+    enum { ONUS = 3000 };
+    for (int i = 0; i < ONUS; i++) { /* before everything they refer to */
+        snprintf(id, sizeof id, "onu-%d", i);
+        snprintf(parent, sizeof parent, "pon-%d", i / 32);
+        struct topology_field f[] = {{"id", id, 1}, {"kind", "onu", 1}, {"parents", parent, 1}};
+        ck_assert_int_eq(topology_add(t, TOPOLOGY_REC_NODE, f, 3, file, i + 1, &e), 0);
+        snprintf(dev, sizeof dev, "olt-%d", i / 512);
+        snprintf(obj, sizeof obj, "onu:%d", i % 512);
+        struct topology_field b[] = {{"device", dev, 1}, {"object", obj, 1}, {"node", id, 1}};
+        ck_assert_int_eq(topology_add(t, TOPOLOGY_REC_BIND, b, 3, file, i + 1, &e), 0);
+    }
+    struct topology_field sub[] = {
+        {"id", "sub-1", 9}, {"node", "pon-0", 9}, {"timezone", "America/Sao_Paulo", 9}};
+    ck_assert_int_eq(topology_add(t, TOPOLOGY_REC_SUB, sub, 3, file, 9, &e), 0);
+    for (int i = 0; i < ONUS / 32 + 1; i++) {
+        snprintf(id, sizeof id, "pon-%d", i);
+        struct topology_field f[] = {
+            {"id", id, 1}, {"kind", "pon", 1}, {"area", "north", 1}, {"parents", "olt", 1}};
+        ck_assert_int_eq(topology_add(t, TOPOLOGY_REC_NODE, f, 4, file, i + 1, &e), 0);
+    }
+    struct topology_field olt[] = {{"id", "olt", 1}, {"kind", "olt", 1}};
+    ck_assert_int_eq(topology_add(t, TOPOLOGY_REC_NODE, olt, 2, file, 1, &e), 0);
+    ck_assert_int_eq(topology_finish(t, &e), 0);
+    ck_assert_uint_eq(e.n, 0);
+    ck_assert_uint_eq(topology_node_count(t), ONUS + ONUS / 32 + 2);
+    for (int i = 0; i < ONUS; i += 7) {
+        snprintf(id, sizeof id, "onu-%d", i);
+        snprintf(parent, sizeof parent, "pon-%d", i / 32);
+        const struct topology_node *n = topology_node(t, N(t, id));
+        ck_assert_uint_eq(n->nparents, 1);
+        ck_assert_str_eq(topology_node(t, n->parents[0])->id, parent);
+        snprintf(dev, sizeof dev, "olt-%d", i / 512);
+        snprintf(obj, sizeof obj, "onu:%d", i % 512);
+        ck_assert_uint_eq(topology_bind_lookup(t, dev, obj), N(t, id));
+    }
+    ck_assert_uint_eq(topology_bind_lookup(t, "olt-0", NULL), TOPOLOGY_NONE);
+    ck_assert_uint_eq(topology_bind_lookup(t, "olt-0", "onu:512"), TOPOLOGY_NONE);
+    ck_assert_uint_eq(topology_find_node(t, "onu-3000"), TOPOLOGY_NONE);
+    const struct topology_sub *s = topology_sub(t, topology_find_sub(t, "sub-1"));
+    ck_assert_uint_eq(s->node, N(t, "pon-0"));
+    ck_assert_str_eq(s->timezone, "America/Sao_Paulo");
+    ck_assert_ptr_eq(topology_node(t, N(t, "pon-1"))->area, topology_node(t, N(t, "pon-2"))->area);
+    ck_assert_ptr_eq(topology_binding(t, 0)->device, topology_binding(t, 1)->device);
+    struct topology_impact im;
+    topology_impact(t, N(t, "pon-0"), &im);
+    ck_assert_uint_eq(im.nnodes, 33);
+    ck_assert_uint_eq(im.nsubs, 1);
+    topology_free(t);
+}
+END_TEST
+
+/* A node naming itself as parent, found although it was indexed before its parents were read. */
+START_TEST(self_parent_reported)
+{
+    struct topology *t = topology_new();
+    struct topology_errs e = {0};
+    const char *file = topology_file(t, "mem");
+    struct topology_field f[] = {{"id", "a", 3}, {"kind", "router", 3}, {"parents", "a", 4}};
+    ck_assert_int_eq(topology_add(t, TOPOLOGY_REC_NODE, f, 3, file, 3, &e), 0);
+    ck_assert_int_lt(topology_finish(t, &e), 0);
+    ck_assert_uint_ge(e.n, 1);
+    ck_assert_str_eq(e.msgs[0], "mem:4: node 'a' is its own parent");
+    topology_errs_deinit(&e);
+    topology_free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("topology");
@@ -284,6 +359,8 @@ static Suite *suite(void)
     tcase_add_test(tc, missing_file_reported);
     tcase_add_test(tc, e164_and_kinds);
     tcase_add_test(tc, diamond_dominator);
+    tcase_add_test(tc, forward_references_and_shared_values);
+    tcase_add_test(tc, self_parent_reported);
     suite_add_tcase(s, tc);
     return s;
 }
