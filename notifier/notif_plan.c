@@ -397,8 +397,8 @@ static int plan_window(struct plan *pl, const struct maintenance *w)
     switch (w->phase) {
     case MAINT_SCHEDULED:
     case MAINT_UPDATED:
-    case MAINT_STARTED:
         return window_listed(pl, w, occ);
+    case MAINT_STARTED: /* carries the set only when it changed since the notices */
     case MAINT_ENDED:
     case MAINT_OVERRUN:
         return w->subscribers.n ? window_listed(pl, w, occ) : window_audience(pl, w, occ);

@@ -13,13 +13,15 @@
 #   from=%p&to=%P&text=%a&smsc=%i&ts=%t&coding=%c&charset=%C
 # is appended. mo-recode turns UCS-2 MO text into UTF-8 when it can. KANNEL_SMSBOX_EXTRA adds
 # lines to the smsbox group (e.g. http-request-retry, so delivery reports to a receiver that
-# was down are retried).
+# was down are retried). KANNEL_IN, when set, is a command prefix that runs Kannel and the checks
+# that reach it elsewhere (the demo: "ip netns exec NS", so Kannel shares farol's namespace).
 #
 # After start_kannel: KANNEL_SENDSMS_URL, KANNEL_USER, KANNEL_PASS, KANNEL_ADMIN_URL,
 # KANNEL_ADMIN_PASS, KANNEL_STATUS_URL, FAKESMSC_LOG, FAKESMSC_PID, KANNEL_DIR (config, logs,
 # access log), BEARERBOX_PID, SMSBOX_PID.
 
 KANNEL_FAKESMSC=${KANNEL_FAKESMSC:-/usr/lib/kannel/test/fakesmsc}
+KANNEL_IN=${KANNEL_IN:-}
 KANNEL_USER=farol
 KANNEL_PASS=kannel-secret
 KANNEL_ADMIN_PASS=kannel-admin
@@ -29,7 +31,7 @@ KANNEL_MO_TO=${KANNEL_MO_TO:-4040}      # the short code subscribers reply to
 # kannel_free_ports N: N distinct TCP ports nobody listens on, below the ephemeral range.
 kannel_free_ports() {
     local n=$1 used p out=()
-    used=" $(ss -Htln | awk '{ sub(/.*:/, "", $4); printf "%s ", $4 }') "
+    used=" $($KANNEL_IN ss -Htln | awk '{ sub(/.*:/, "", $4); printf "%s ", $4 }') "
     while ((${#out[@]} < n)); do
         p=$((20000 + RANDOM % 12000))
         [[ $used == *" $p "* || " ${out[*]} " == *" $p "* ]] && continue
@@ -38,10 +40,10 @@ kannel_free_ports() {
     echo "${out[@]}"
 }
 
-kannel_listening() { ss -Htln "sport = :$1" | grep -q .; }
+kannel_listening() { $KANNEL_IN ss -Htln "sport = :$1" | grep -q .; }
 
 # kannel_status: bearerbox's plain-text status page.
-kannel_status() { curl -s --max-time 2 "$KANNEL_STATUS_URL"; }
+kannel_status() { $KANNEL_IN curl -s --max-time 2 "$KANNEL_STATUS_URL"; }
 
 # kannel_link_online ID: the SMSC link ID currently has a connected fakesmsc.
 kannel_link_online() { kannel_status | grep -Eq "^ +$1\[$1\] .*\(online"; }
@@ -49,7 +51,7 @@ kannel_link_offline() { kannel_status | grep -Eq "^ +$1\[$1\] .*\((re-)?connecti
 kannel_smsbox_online() { kannel_status | grep -Eq "^ +smsbox:.*\(on-line"; }
 kannel_sendsms_answers() {
     local code
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$KANNEL_SENDSMS_URL") || true
+    code=$($KANNEL_IN curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$KANNEL_SENDSMS_URL") || true
     [[ $code != 000 ]]
 }
 
@@ -140,12 +142,12 @@ start_kannel() {
         KANNEL_STATUS_URL FAKESMSC_LOG KANNEL_DIR
     kannel_write_conf
 
-    start_bg "$KANNEL_DIR/bearerbox.err" bearerbox -v 2 "$KANNEL_DIR/kannel.conf"
+    start_bg "$KANNEL_DIR/bearerbox.err" $KANNEL_IN bearerbox -v 2 "$KANNEL_DIR/kannel.conf"
     export BEARERBOX_PID=$LAST_PID
     # fakesmsc gives up at once when nobody listens, so the links must be up first
     await "bearerbox fake SMSC listeners" 10 \
         eval "kannel_listening $KANNEL_SMSC_PORT && kannel_listening $KANNEL_MO_PORT"
-    start_bg "$KANNEL_DIR/smsbox.err" smsbox -v 2 "$KANNEL_DIR/kannel.conf"
+    start_bg "$KANNEL_DIR/smsbox.err" $KANNEL_IN smsbox -v 2 "$KANNEL_DIR/kannel.conf"
     export SMSBOX_PID=$LAST_PID
     kannel_start_smsc
     await "smsbox connected to bearerbox" 10 kannel_smsbox_online
@@ -156,7 +158,7 @@ start_kannel() {
 # link is online (messages queued while it was away are then delivered).
 kannel_start_smsc() {
     # -m 0: send no MO of its own; -i 1 only paces the (absent) MO generator
-    "$KANNEL_FAKESMSC" -H 127.0.0.1 -r "$KANNEL_SMSC_PORT" -i 1 -m 0 "x y text unused" \
+    $KANNEL_IN "$KANNEL_FAKESMSC" -H 127.0.0.1 -r "$KANNEL_SMSC_PORT" -i 1 -m 0 "x y text unused" \
         >/dev/null 2>>"$FAKESMSC_LOG" &
     FAKESMSC_PID=$!
     track "$FAKESMSC_PID"
@@ -275,7 +277,7 @@ kannel_send_mo() {
             tr -d ' \n' | sed 's/../%&/g')"
     fi
     before=$(kannel_mo_count)
-    "$KANNEL_FAKESMSC" -H 127.0.0.1 -r "$KANNEL_MO_PORT" -i 0 -m 1 "$from $to $body" \
+    $KANNEL_IN "$KANNEL_FAKESMSC" -H 127.0.0.1 -r "$KANNEL_MO_PORT" -i 0 -m 1 "$from $to $body" \
         >/dev/null 2>>"$KANNEL_DIR/fakesmsc-mo.log" &
     pid=$!
     track "$pid"
