@@ -95,6 +95,9 @@ static const struct schema_field channel_fields[] = {
     {"burst", SCHEMA_INT, CHF(burst), SCHEMA_DEFAULT, .size = sizeof(int64_t), .def = 10, .min = 1,
      .max = 100000},
     {"cost", SCHEMA_NUMBER, CHF(cost), SCHEMA_DEFAULT, .def_num = 0, .min = 0, .max = 1000},
+    {"fallback", SCHEMA_STRING, CHF(fallback), .flags = 0},
+    {"fallback_after", SCHEMA_DURATION, CHF(fallback_after_ms), SCHEMA_DEFAULT, .def = SEC(300),
+     .min = SEC(1), .max = SEC(86400)},
     {"daily_cap", SCHEMA_NUMBER, CHF(daily_cap), SCHEMA_DEFAULT, .def_num = 0, .min = 0,
      .max = 1000000000},
     {0}};

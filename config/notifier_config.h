@@ -52,8 +52,11 @@ struct channel_config {
     int body_encoding;              /* enum channel_body_encoding */
     struct channel_header *headers; /* value templates */
     size_t n_headers;
-    char *success_contains; /* required in a 2xx answer, or NULL */
-    char *id_field;         /* JSON field with the provider's id, or NULL */
+    char *success_contains;    /* required in a 2xx answer, or NULL */
+    char *id_field;            /* JSON field with the provider's id, or NULL */
+    char *fallback;            /* another channel's name: tried when this one has not
+                                  delivered within fallback_after (WhatsApp to SMS), or NULL */
+    int64_t fallback_after_ms; /* default 5 min */
     /* kind whatsapp (notifier/channel_whatsapp.h) */
     char *phone_number_id;   /* the sending number's id */
     char *api_version;       /* Graph API version, "v21.0" by default */

@@ -11,6 +11,9 @@
  *     recovers one message probes it at a time, and only failures of a healthy channel count as
  *     the message's attempts; permanent failures, too many attempts or a message older than
  *     `max_age` go to the dead-letter list with the reason;
+ *   - a channel with a fallback queues, with each send, a second message on the fallback
+ *     channel due fallback_after later; it goes only if the first has no delivery report by
+ *     then (the id's ref gets "#fb", so it is claimed and recorded on its own);
  *   - opted-out subscribers (their record or an inbound STOP) get nothing, recorded as such;
  *     maintenance and usage messages (and outage messages when configured) wait out quiet hours
  *     in the subscriber's timezone by moving their due time in Redis.
@@ -33,6 +36,9 @@ struct dispatch_channel {
     double rate;     /* messages per second */
     int64_t burst;
     double cost, daily_cap;
+    int fallback; /* index of the channel to try when this one has not delivered
+                     within fallback_after_ms (WhatsApp to SMS), -1 for none */
+    int64_t fallback_after_ms;
 };
 
 struct dispatch_config {

@@ -45,7 +45,7 @@ static const char *stale(const struct cand *c, int64_t now)
     switch (c->m.type) {
     case TEMPLATE_OUTAGE_OPENED: { /* still down, and this is the message that tells them */
         const char *bar = down ? strchr(down, '|') : NULL;
-        return bar && !strcmp(bar + 1, c->m.ref) ? NULL : "service came back first";
+        return bar && !strcmp(bar + 1, c->m.base) ? NULL : "service came back first";
     }
     case TEMPLATE_OUTAGE_UPDATED:
         return state && !strcmp(state, "active") ? NULL : "outage over";
@@ -74,12 +74,22 @@ static char *first_phone(const char *json)
     return b && b > a + 1 ? xstrndup(a + 1, (size_t)(b - a - 1)) : NULL;
 }
 
-/* Channel by the subscriber's preferences ("whatsapp,sms"; none means "sms") with an address. */
+static const char *var(const struct cand *c, const char *f)
+{
+    return notif_hash_get((struct notif_hash){c->vars}, f);
+}
+
+/* The fallback of a message names its channel ("via"); otherwise the subscriber's
+ * preferences ("whatsapp,sms"; none means "sms") decide, with an address for the channel. */
 static void pick_channel(struct dispatch *d, struct cand *c)
 {
+    const char *via = var(c, "via");
     const char *prefs = sub(c, "channels");
     char buf[128];
-    snprintf(buf, sizeof buf, "%s", prefs && *prefs ? prefs : "sms");
+    for (size_t i = 0; via && i < d->cfg.n_channels; i++)
+        if (!strcmp(d->chans[i].cfg->ch->name, via))
+            via = d->chans[i].cfg->cls;
+    snprintf(buf, sizeof buf, "%s", via ? via : prefs && *prefs ? prefs : "sms");
     char *save = NULL;
     for (char *p = strtok_r(buf, ", ", &save); p; p = strtok_r(NULL, ", ", &save)) {
         const char *addr = NULL;
@@ -200,10 +210,14 @@ const char *dispatch_extra_key(struct dispatch *d, struct store_sync *ss, const 
     (void)d;
     if (c->act != DACT_SEND && c->act != DACT_TAKEOVER)
         return NULL;
+    if (var(c, "after")) { /* a fallback: did the first channel deliver? */
+        store_sync_key(ss, buf, bufsz, "notif:%s", var(c, "after"));
+        return "GET";
+    }
     if (c->m.type == TEMPLATE_RESTORED) {
-        const char *told = notif_hash_get((struct notif_hash){c->vars}, "told");
+        const char *told = var(c, "told");
         store_sync_key(ss, buf, bufsz, "notif:%s:%s:outage-opened", c->m.sub,
-                       told ? told : c->m.ref);
+                       told ? told : c->m.base);
         return "GET";
     }
     if (c->phone && c->addr == c->phone) {
@@ -228,12 +242,25 @@ static bool told_ok(const redisReply *r)
     return yes;
 }
 
+/* The first channel's record says it reached the subscriber. */
+static bool delivered(const redisReply *r)
+{
+    struct notif_record rec;
+    if (!str(r) || notif_store_parse(r->str, r->len, &rec) < 0)
+        return false;
+    bool yes = !strcmp(rec.status, "delivered") || !strcmp(rec.status, "read");
+    notif_record_deinit(&rec);
+    return yes;
+}
+
 void dispatch_decide_extra(struct dispatch *d, struct cand *c)
 {
     if (!c->extra)
         return;
     bool drop = false, optout = false;
-    if (c->m.type == TEMPLATE_RESTORED)
+    if (var(c, "after"))
+        drop = delivered(c->extra);
+    else if (c->m.type == TEMPLATE_RESTORED)
         drop = !told_ok(c->extra);
     if (c->extra->type == REDIS_REPLY_INTEGER && c->extra->integer == 1)
         optout = true;
@@ -242,5 +269,7 @@ void dispatch_decide_extra(struct dispatch *d, struct cand *c)
     /* the token taken for it is not given back: it can only make the rate lower */
     (void)d;
     c->act = drop ? DACT_DROP : DACT_OPTOUT;
-    c->why = drop ? "never told the service was down" : "number opted out (STOP)";
+    c->why = !drop             ? "number opted out (STOP)"
+             : var(c, "after") ? "delivered on the first channel"
+                               : "never told the service was down";
 }

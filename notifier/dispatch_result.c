@@ -94,6 +94,27 @@ static void told(struct store_batch *b, const struct flight *f)
     store_batch_add(b, 3, (const char *[]){"SADD", k, f->m.sub});
 }
 
+/* The same message on the fallback channel, due fallback_after from now; it goes only if this
+ * one has no delivery report by then. One level: a fallback has no fallback. */
+static void fallback(struct dispatch *d, struct store_batch *b, const struct flight *f)
+{
+    const struct dispatch_channel *dc = d->chans[f->ch].cfg;
+    if (dc->fallback < 0 || strstr(f->m.ref, "#fb"))
+        return;
+    char ref[DISPATCH_KEY], qk[DISPATCH_KEY], vars[DISPATCH_KEY], due[24];
+    snprintf(ref, sizeof ref, "%s#fb", f->m.ref);
+    struct notif_msg m;
+    if (notif_msg_make(&m, f->m.sub, ref, f->m.type) < 0)
+        return;
+    dispatch_qkey(b->ss, f->prio, qk, sizeof qk);
+    store_sync_key(b->ss, vars, sizeof vars, "notif:vars:%s", m.id);
+    snprintf(due, sizeof due, "%" PRId64, loop_wall_ms() + dc->fallback_after_ms);
+    const char *via = d->chans[dc->fallback].cfg->ch->name;
+    store_batch_add(b, 6, (const char *[]){"HSET", vars, "after", f->m.id, "via", via});
+    store_batch_add(b, 3, (const char *[]){"EXPIRE", vars, "3456000"});
+    store_batch_add(b, 5, (const char *[]){"ZADD", qk, "NX", due, m.id});
+}
+
 static void write_one(struct dispatch *d, struct store_batch *b, struct flight *f)
 {
     char qk[DISPATCH_KEY], att[DISPATCH_KEY], n[16];
@@ -113,6 +134,7 @@ static void write_one(struct dispatch *d, struct store_batch *b, struct flight *
         notif_store_settle_add(b, f->m.id, channel_status_name(f->status), chname, f->provider_id,
                                NULL);
         told(b, f);
+        fallback(d, b, f);
         f->status == CHANNEL_SENT ? d->st.sent++ : d->st.queued++;
     } else {
         const char *why = f->status == CHANNEL_RETRY

@@ -144,7 +144,19 @@ static int build_channels(struct notifier *n, char *err, size_t errsz)
             return -EINVAL;
         n->n_chans++;
         n->dchans[i] = (struct dispatch_channel){
-            n->chans[i], kind_class(cc->kind), cc->rate, cc->burst, cc->cost, cc->daily_cap};
+            n->chans[i], kind_class(cc->kind), cc->rate, cc->burst,
+            cc->cost,    cc->daily_cap,        -1,       cc->fallback_after_ms};
+    }
+    for (size_t i = 0; i < c->n_channels; i++) {
+        const char *fb = c->channels[i].fallback;
+        for (size_t j = 0; fb && j < c->n_channels; j++)
+            if (j != i && !strcmp(c->channels[j].name, fb))
+                n->dchans[i].fallback = (int)j;
+        if (fb && n->dchans[i].fallback < 0) {
+            snprintf(err, errsz, "notifier.channels: %s falls back to '%s', no other such channel",
+                     c->channels[i].name, fb);
+            return -EINVAL;
+        }
     }
     return 0;
 }
