@@ -96,6 +96,8 @@ static const struct schema_field channel_fields[] = {
      .max = 100000},
     {"cost", SCHEMA_NUMBER, CHF(cost), SCHEMA_DEFAULT, .def_num = 0, .min = 0, .max = 1000},
     {"fallback", SCHEMA_STRING, CHF(fallback), .flags = 0},
+    {"verify_token", SCHEMA_STRING, CHF(verify_token), .flags = SCHEMA_SECRET},
+    {"app_secret", SCHEMA_STRING, CHF(app_secret), .flags = SCHEMA_SECRET},
     {"fallback_after", SCHEMA_DURATION, CHF(fallback_after_ms), SCHEMA_DEFAULT, .def = SEC(300),
      .min = SEC(1), .max = SEC(86400)},
     {"daily_cap", SCHEMA_NUMBER, CHF(daily_cap), SCHEMA_DEFAULT, .def_num = 0, .min = 0,

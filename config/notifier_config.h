@@ -62,6 +62,8 @@ struct channel_config {
     char *api_version;       /* Graph API version, "v21.0" by default */
     char *template_name;     /* approved template whose body is the one parameter {{1}} */
     char *template_language; /* when a message has no locale, or NULL for "en" */
+    char *verify_token;      /* secret: answers Meta's webhook verification */
+    char *app_secret;        /* secret: checks X-Hub-Signature-256 on status webhooks */
 };
 
 struct notifier_config {

@@ -60,5 +60,8 @@ int channel_send(struct channel *ch, const struct channel_msg *m, channel_done_f
 void channel_free(struct channel *ch);
 /* Name of a status: "sent", "queued", "retry", "failed". */
 const char *channel_status_name(enum channel_status s);
+/* Mask, in place, every run of 7 or more digits in s (numbers a provider's text echoes),
+ * keeping the run's first and last two: errors and logs must not carry phone numbers. */
+void channel_mask_digits(char *s);
 
 #endif

@@ -24,18 +24,6 @@ struct attempt {
     char *to_masked;
 };
 
-/* Providers echo numbers in their messages; errors must not carry them: any run of 7 or more
- * digits keeps its first and last two. */
-static void mask_digits(char *s)
-{
-    for (char *p = s; *p;) {
-        size_t n = strspn(p, "0123456789");
-        if (n >= 7)
-            memset(p + 2, '*', n - 4);
-        p += n ? n : 1;
-    }
-}
-
 /* Infobip's error body (the classic requestError shape, or the newer errorCode one) as
  * "code: text" for the operator, else the raw start of the answer. */
 static void describe(const struct http_response *r, char *buf, size_t bufsz)
@@ -49,7 +37,7 @@ static void describe(const struct http_response *r, char *buf, size_t bufsz)
     else
         snprintf(buf, bufsz, "HTTP %d: %.200s", r->status, r->body);
     json_decref(j);
-    mask_digits(buf);
+    channel_mask_digits(buf);
 }
 
 /* A 2xx naming the message: sent, unless Infobip already refused it. */
@@ -66,7 +54,7 @@ static void accepted(const struct http_response *r, json_t *msg, struct channel_
     const char *desc = json_string_value(json_object_get(st, "description"));
     snprintf(buf, bufsz, "HTTP %d: Infobip %s: %s (%s)", r->status, group, name ? name : "?",
              desc ? desc : "");
-    mask_digits(buf);
+    channel_mask_digits(buf);
     res->status = CHANNEL_FAILED;
     res->error = buf;
 }

@@ -26,18 +26,6 @@ struct attempt {
     char *to_masked;
 };
 
-/* Graph's messages can echo the number; errors must not carry it: any run of 7 or more digits
- * keeps its first and last two. */
-static void mask_digits(char *s)
-{
-    for (char *p = s; *p;) {
-        size_t n = strspn(p, "0123456789");
-        if (n >= 7)
-            memset(p + 2, '*', n - 4);
-        p += n ? n : 1;
-    }
-}
-
 #define SPACE " \t\r\n\v\f"
 
 char *channel_whatsapp_param(const char *text)
@@ -94,7 +82,7 @@ static void describe(const struct http_response *r, json_t *e, char *buf, size_t
     long long sub = json_integer_value(json_object_get(e, "error_subcode"));
     if (!msg) {
         snprintf(buf, bufsz, "HTTP %d: %.200s", r->status, r->body);
-        mask_digits(buf);
+        channel_mask_digits(buf);
         return;
     }
     char subtxt[32] = "";
@@ -105,7 +93,7 @@ static void describe(const struct http_response *r, json_t *e, char *buf, size_t
     if (k < 0 || (size_t)k >= bufsz)
         return;
     snprintf(buf + k, bufsz - (size_t)k, "%.250s", msg);
-    mask_digits(buf + k);
+    channel_mask_digits(buf + k);
     size_t len = strlen(buf);
     snprintf(buf + len, bufsz - len, " [fbtrace_id %.40s]", trace ? trace : "-");
 }
@@ -261,7 +249,7 @@ static char *error_of(json_t *errors, long long *code)
     if (!title && !msg)
         return NULL;
     char *s = xasprintf("%s%s%s", title ? title : msg, det ? ": " : "", det ? det : "");
-    mask_digits(s);
+    channel_mask_digits(s);
     return s;
 }
 

@@ -205,7 +205,11 @@ static void send_one(struct dispatch *d, struct cand *c, int64_t now)
     snprintf(f->cur, sizeof f->cur, "%.*s", (int)strcspn(mk, "|"), mk);
     strmap_put(d->inflight, f->m.id, f);
     ch->inflight++;
-    struct channel_msg msg = {.id = f->m.id, .to = c->addr, .text = text};
+    struct channel_msg msg = {.id = f->m.id,
+                              .to = c->addr,
+                              .text = text,
+                              .locale = notif_hash_get((struct notif_hash){c->sub}, "locale"),
+                              .type = template_type_name(f->m.type)};
     if (rc == 0)
         rc = channel_send(ch->cfg->ch, &msg, dispatch_result, f);
     free(text);
@@ -265,6 +269,31 @@ static int apply(struct dispatch *d, struct store_sync *ss, struct cand *c, size
     return store_batch_end(&b);
 }
 
+/* Sends the channels could make now (tokens, not paused, one probe at a time while one
+ * recovers); *wait_ms says when the next is possible when it is 0. With no channel at all,
+ * room: every message then goes to the dead letters with its reason. */
+static size_t capacity(struct dispatch *d, int64_t now, size_t room, int64_t *wait_ms)
+{
+    size_t n = 0;
+    int64_t wait = IDLE_MS;
+    if (!d->cfg.n_channels)
+        return room;
+    for (size_t i = 0; i < d->cfg.n_channels; i++) {
+        struct dchan *ch = &d->chans[i];
+        int64_t w = IDLE_MS;
+        unsigned a = 0;
+        if (now < ch->paused_until)
+            w = ch->paused_until - now;
+        else if (!(ch->streak && ch->inflight))
+            a = rate_available(&ch->bucket, now, &w);
+        n += a;
+        if (!a && w < wait)
+            wait = w;
+    }
+    *wait_ms = wait < 1 ? 1 : wait;
+    return n;
+}
+
 static void round_cb(void *arg)
 {
     struct dispatch *d = arg;
@@ -283,7 +312,14 @@ static void round_cb(void *arg)
         room = (size_t)d->cfg.policy->batch;
     if (!room)
         return; /* results kick the next round */
-    int64_t now = loop_wall_ms();
+    int64_t now = loop_wall_ms(), wait = IDLE_MS;
+    size_t cap = capacity(d, now, room, &wait);
+    if (!cap) { /* no Redis work until a channel can take one */
+        round_in(d, wait);
+        return;
+    }
+    if (cap < room)
+        room = cap;
     for (size_t i = 0; i < d->cfg.n_channels; i++)
         d->chans[i].blocked = false;
     struct cand *c = xcalloc(room, sizeof *c);
@@ -310,7 +346,12 @@ static void round_cb(void *arg)
         return;
     }
     /* a full round may have more behind it; a held one waits for a token */
-    round_in(d, n == room ? 0 : held ? 5 : IDLE_MS);
+    if (n == room)
+        round_in(d, 0);
+    else if (held && capacity(d, loop_wall_ms(), room, &wait) == 0)
+        round_in(d, wait);
+    else
+        round_in(d, held ? 1 : IDLE_MS);
 }
 
 /* ---- life cycle ---- */

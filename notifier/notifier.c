@@ -16,6 +16,7 @@
 #include "notifier/dispatch.h"
 #include "notifier/http_client.h"
 #include "notifier/inbound.h"
+#include "notifier/inbound_api.h"
 #include "notifier/noc_webhook.h"
 #include "notifier/notif_plan.h"
 #include "notifier/template_file.h"
@@ -34,6 +35,7 @@ struct notifier {
     struct dispatch *dispatch;
     struct httpd *httpd;
     struct inbound *inbound;
+    struct inbound_api *inbound_api;
     struct notif_plan_stats plan;
     unsigned long handled, noc_sent, noc_failed;
 };
@@ -100,6 +102,32 @@ static void inbound_failed(void *arg, const char *err)
     store_link_failed(arg, err);
 }
 
+/* Status callbacks of the cloud channels, from the channels' own settings. */
+static int start_inbound_api(struct notifier *n, const struct inbound_db *idb, char *err,
+                             size_t errsz)
+{
+    struct inbound_api_config ac = {.prefix = "/hooks"};
+    for (size_t i = 0; i < n->ncfg->n_channels; i++) {
+        const struct channel_config *cc = &n->ncfg->channels[i];
+        if (cc->kind == CHANNEL_KIND_INFOBIP && !ac.infobip_channel)
+            ac.infobip_channel = cc->name;
+        if (cc->kind == CHANNEL_KIND_WHATSAPP && !ac.whatsapp_channel) {
+            ac.whatsapp_channel = cc->name;
+            ac.whatsapp_verify_token = cc->verify_token;
+            ac.whatsapp_app_secret = cc->app_secret;
+        }
+        if (cc->kind == CHANNEL_KIND_TWILIO && !ac.twilio_channel && cc->dlr_url) {
+            ac.twilio_channel = cc->name;
+            ac.twilio_auth_token = cc->password;
+            ac.twilio_status_url = cc->dlr_url;
+        }
+    }
+    if (!ac.infobip_channel && !ac.whatsapp_channel && !ac.twilio_channel)
+        return 0;
+    n->inbound_api = inbound_api_new(n->httpd, &ac, idb, err, errsz);
+    return n->inbound_api ? 0 : -EINVAL;
+}
+
 static int start_inbound(struct notifier *n, char *err, size_t errsz)
 {
     if (!n->ncfg->listen)
@@ -109,10 +137,10 @@ static int start_inbound(struct notifier *n, char *err, size_t errsz)
         return -EINVAL;
     struct inbound_db idb = {inbound_get, inbound_failed, &n->db};
     n->inbound = inbound_new(n->httpd, "/kannel", &idb, err, errsz);
-    if (!n->inbound)
+    if (!n->inbound || start_inbound_api(n, &idb, err, errsz) < 0)
         return -EINVAL;
-    log_info("notifier", "delivery reports and inbound messages on http://%s/kannel/",
-             n->ncfg->listen);
+    log_info("notifier", "delivery reports and inbound messages on http://%s/kannel/%s",
+             n->ncfg->listen, n->inbound_api ? " and /hooks/" : "");
     return 0;
 }
 
@@ -190,7 +218,10 @@ static int start(struct notifier *n, struct store *store, const struct config *c
     policy_from_config(&n->policy, n->ncfg);
     if (load_templates(n, err, errsz) < 0)
         return -EINVAL;
-    n->http = http_client_new(n->loop, NULL);
+    /* one connection per send in flight: a gateway is one host */
+    long conns = (long)n->ncfg->max_inflight;
+    struct http_client_opts ho = {.max_total_connections = conns, .max_host_connections = conns};
+    n->http = http_client_new(n->loop, &ho);
     if (build_channels(n, err, errsz) < 0 || start_inbound(n, err, errsz) < 0)
         return -EINVAL;
     struct dispatch_config dc = {.policy = &n->policy,
@@ -242,6 +273,7 @@ void notifier_free(struct notifier *n)
         return;
     httpd_free(n->httpd); /* no more callbacks into inbound */
     inbound_free(n->inbound);
+    inbound_api_free(n->inbound_api);
     /* channels first: their cancelled sends report into the dispatcher, which is still there */
     for (size_t i = 0; i < n->n_chans; i++)
         channel_free(n->chans[i]);

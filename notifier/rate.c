@@ -5,27 +5,42 @@
 
 void rate_init(struct rate_bucket *b, double per_second, double burst, int64_t now_ms)
 {
-    b->per_ms = per_second / 1000.0;
-    b->burst = burst < 1 ? 1 : burst;
-    b->tokens = b->burst;
-    b->last_ms = now_ms;
+    b->period_ms = per_second > 0 ? 1000.0 / per_second : INFINITY;
+    b->tolerance_ms = ((burst < 1 ? 1 : burst) - 1) * (per_second > 0 ? b->period_ms : 0);
+    b->tat = (double)now_ms;
 }
 
 int64_t rate_take(struct rate_bucket *b, int64_t now_ms)
 {
-    if (now_ms > b->last_ms) {
-        b->tokens += (double)(now_ms - b->last_ms) * b->per_ms;
-        if (b->tokens > b->burst)
-            b->tokens = b->burst;
-        b->last_ms = now_ms;
-    }
-    if (b->tokens >= 1.0) {
-        b->tokens -= 1.0;
+    double now = (double)now_ms;
+    if (now < b->tat - b->tolerance_ms) /* a zero rate's schedule is at infinity */
+        return isinf(b->tat) ? INT64_MAX : (int64_t)ceil(b->tat - b->tolerance_ms - now);
+    if (now - b->tat >= b->period_ms) /* idle, or too late to keep the schedule */
+        b->tat = now;
+    b->tat += b->period_ms;
+    return 0;
+}
+
+unsigned rate_available(const struct rate_bucket *b, int64_t now_ms, int64_t *wait_ms)
+{
+    double now = (double)now_ms, start = b->tat;
+    if (isinf(b->tat) || (isinf(b->period_ms) && now < start)) {
+        if (wait_ms)
+            *wait_ms = INT64_MAX;
         return 0;
     }
-    if (b->per_ms <= 0)
-        return INT64_MAX;
-    return (int64_t)ceil((1.0 - b->tokens) / b->per_ms);
+    if (isinf(b->period_ms))
+        return 1;
+    if (now - start >= b->period_ms)
+        start = now;
+    double ahead = now - (start - b->tolerance_ms); /* how far into the allowance we are */
+    if (ahead < 0) {
+        if (wait_ms)
+            *wait_ms = (int64_t)ceil(-ahead);
+        return 0;
+    }
+    double n = floor(ahead / b->period_ms) + 1, max = b->tolerance_ms / b->period_ms + 1;
+    return (unsigned)(n > max ? max : n);
 }
 
 void spend_init(struct spend_cap *s, double cap)

@@ -5,7 +5,9 @@
 # follow only for those told; a redelivered event sends nothing twice; an ETA change reaches
 # those told; an inbound STOP opts a number out; quiet hours defer a usage message in Redis;
 # a short-notice maintenance window sends one notice; Kannel's delivery reports update each
-# message's record; the NOC webhook gets one summary per outage event.
+# message's record; the NOC webhook gets one summary per outage event; WhatsApp (a local server
+# speaking the Cloud API, which posts signed status webhooks back) falls back to SMS only for
+# the message it never reported delivered.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kannel.sh"
@@ -31,7 +33,39 @@ subscribers:
   - {id: s4, node: onu-1, name: Blip, phones: ["+5511900000004"], locale: en}
   - {id: s5, node: onu-1, name: Stop, phones: ["+5511900000005"], locale: pt-BR}
   - {id: s6, node: onu-1, name: Night, phones: ["+5511900000006"], locale: en, timezone: UTC, quiet_hours: "00:00-23:59"}
+  - {id: s7, node: onu-1, name: Tele, telegram: "123456", channels: [telegram], locale: en}
+  - {id: s8, node: onu-1, name: Zap, phones: ["+5511900000008"], channels: [whatsapp, sms], locale: pt-BR}
+  - {id: s9, node: onu-1, name: Lost, phones: ["+5511900000009"], channels: [whatsapp, sms], locale: pt-BR}
 YAML
+# the WhatsApp Cloud API, locally: answers sends like Graph does and reports "delivered" through
+# farol's signed status webhook, except for numbers ending in 9 (never reported)
+read -r WAPORT <<<"$(kannel_free_ports 1)"
+cat >"$WORK/wa.py" <<'PY'
+import hashlib, hmac, http.server, json, sys, threading, urllib.request
+port, hook, secret, log = int(sys.argv[1]), sys.argv[2], sys.argv[3].encode(), sys.argv[4]
+n = [0]
+def report(wamid, to):
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "statuses": [{"id": wamid, "status": "delivered", "timestamp": "1", "recipient_id": to}]}}]}]}).encode()
+    sig = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+    rq = urllib.request.Request(hook, data=body, headers={"Content-Type": "application/json", "X-Hub-Signature-256": sig})
+    urllib.request.urlopen(rq, timeout=5).read()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        n[0] += 1
+        wamid, to = "wamid.%d" % n[0], body["to"]
+        with open(log, "a") as f:
+            f.write("%s %s %s %s\n" % (self.path, self.headers.get("Authorization"), to, json.dumps(body["template"])))
+        out = json.dumps({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": wamid}]}).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out))); self.end_headers(); self.wfile.write(out)
+        if not to.endswith("9"):
+            threading.Timer(0.2, report, (wamid, to)).start()
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+start_bg "$WORK/wa.err" python3 "$WORK/wa.py" "$WAPORT" "http://127.0.0.1:$LPORT/hooks/whatsapp/webhook" wa-app-secret "$WORK/wa.log"
+await "WhatsApp API up" 10 kannel_listening "$WAPORT"
 cat >"$WORK/farol.yaml" <<YAML
 log: {level: debug}
 redis: {address: "unix:$REDIS_SOCK"}
@@ -47,15 +81,17 @@ notifier:
   noc_format: alertmanager
   channels:
     - {name: sms, kind: kannel, url: "$KANNEL_SENDSMS_URL", username: $KANNEL_USER, password: $KANNEL_PASS, dlr_url: "http://127.0.0.1:$LPORT/kannel/dlr", rate: 50, burst: 10}
+    - {name: wa, kind: whatsapp, url: "http://127.0.0.1:$WAPORT", password: wa-token, phone_number_id: "1055", template: farol_notice, app_secret: wa-app-secret, verify_token: wa-verify, fallback: sms, fallback_after: 3s, rate: 50, burst: 10}
 YAML
 C=(--config "$WORK/farol.yaml")
 "$FAROL" topology import "$WORK/topo.yaml" "${C[@]}" >/dev/null 2>&1 || fail "import"
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%S.000Z; }
 publish() { echo "$1" | "$FAROL" bus publish "${C[@]}" - >/dev/null 2>&1 || fail "publish: $1"; }
-outage() { # outage ID SEQ PHASE ADDED_JSON RESTORED_JSON [EXTRA]
-    local now; now=$(date -u +%s)
-    publish "{\"v\":1,\"type\":\"outage\",\"ts\":\"$(iso "$now")\",\"data\":{\"id\":\"$1\",\"seq\":$2,\"phase\":\"$3\",\"status\":\"confirmed\",\"cause\":\"fiber-cut\",\"root\":\"pon-1\",\"area\":\"Centro\",\"started_at\":\"$(iso "$now")\",\"alarms\":[],\"affected\":{},\"affected_subscribers\":1,\"subscribers_added\":$4,\"subscribers_restored\":$5${6:-}}}"
+outage_json() { # outage_json ID SEQ PHASE ADDED_JSON RESTORED_JSON [EXTRA]
+    local now; now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) # milliseconds: the delay is checked
+    echo "{\"v\":1,\"type\":\"outage\",\"ts\":\"$now\",\"data\":{\"id\":\"$1\",\"seq\":$2,\"phase\":\"$3\",\"status\":\"confirmed\",\"cause\":\"fiber-cut\",\"root\":\"pon-1\",\"area\":\"Centro\",\"started_at\":\"$now\",\"alarms\":[],\"affected\":{},\"affected_subscribers\":1,\"subscribers_added\":$4,\"subscribers_restored\":$5${6:-}}}"
 }
+outage() { publish "$(outage_json "$@")"; }
 sms_to() { kannel_sms_received "^[^ ]+ \\+?$1 "; }
 record() { rcli GET "farol:notif:$1" | jq -r .status; }
 start_bg "$WORK/n1.log" "$FAROL" run "${C[@]}" --role notifier
@@ -63,8 +99,8 @@ N=$LAST_PID
 wait_for_log "$WORK/n1.log" "daemon: ready"
 
 # -- an outage reaches three subscribers in their languages, after the delay --
-outage o-1 1 opened '["s1","s2","s3"]' '[]'
 t0=$(date +%s%N)
+outage o-1 1 opened '["s1","s2","s3"]' '[]'
 await "three outage messages" 15 kannel_has_sms '^[^ ]+ \+?(5511900000001|5411900000002|4420700000003) ' 3
 elapsed=$((($(date +%s%N) - t0) / 1000000))
 ((elapsed >= 1500)) || fail "sent after ${elapsed} ms, before the 2 s notify delay"
@@ -75,8 +111,8 @@ await "delivery report recorded" 10 bash -c "[ \"\$(redis-cli -s $REDIS_SOCK GET
 await "NOC summary" 10 grep -q '/noc' "$SINK_LOG"
 
 # -- a blip: opened then restored within the delay tells no one --
-outage o-2 1 opened '["s4"]' '[]'
-outage o-2 2 resolved '[]' '["s4"]'
+publish "$(outage_json o-2 1 opened '["s4"]' '[]')
+$(outage_json o-2 2 resolved '[]' '["s4"]')"
 # -- redelivery of o-1's opened: nothing twice; an ETA change reaches those told --
 outage o-1 1 opened '["s1","s2","s3"]' '[]'
 eta=$(($(date -u +%s) + 7200))
@@ -107,5 +143,23 @@ st=$(($(date -u +%s) + 3600))
 publish "{\"v\":1,\"type\":\"maintenance\",\"ts\":\"$(iso "$(date +%s)")\",\"data\":{\"id\":\"mw-1\",\"seq\":1,\"phase\":\"scheduled\",\"nodes\":[\"pon-1\"],\"starts_at\":\"$(iso $st)\",\"ends_at\":\"$(iso $((st + 3600)))\",\"description\":\"Troca de placa\",\"affected_subscribers\":1,\"subscribers\":[\"s1\"]}}"
 await "maintenance notice" 15 kannel_has_sms 'Manutenção programada .*Troca de placa'
 [ "$(kannel_sms_received 'Manutenção programada')" = 1 ] || fail "notices: $(kannel_sms_lines)"
-grep -q "dead letter" "$WORK/n1.log" && fail "dead letters: $(grep 'dead letter' "$WORK/n1.log")"
+# -- WhatsApp first; SMS only for the message WhatsApp never reported delivered --
+outage o-5 1 opened '["s8","s9"]' '[]'
+await "two WhatsApp sends" 15 bash -c "[ \$(grep -c . $WORK/wa.log 2>/dev/null || echo 0) -ge 2 ]"
+grep -q '^/v21.0/1055/messages Bearer wa-token 5511900000008 .*"name": "farol_notice".*"code": "pt_BR"' "$WORK/wa.log" || fail "WhatsApp request: $(cat "$WORK/wa.log")"
+await "s8 delivered on WhatsApp" 10 bash -c "[ \"\$(redis-cli -s $REDIS_SOCK GET farol:notif:s8:o-5:outage-opened | jq -r .status)\" = delivered ]"
+await "s9's fallback SMS" 20 kannel_has_sms '^[^ ]+ \+?5511900000009 .*Identificamos uma falha'
+[ "$(record 's9:o-5#fb:outage-opened')" = sent ] || [ "$(record 's9:o-5#fb:outage-opened')" = delivered ] || fail "fallback record: $(rcli GET 'farol:notif:s9:o-5#fb:outage-opened')"
+await "s8's fallback dropped" 15 bash -c "[ -z \"\$(redis-cli -s $REDIS_SOCK ZSCORE farol:notif:q:0 's8:o-5#fb:outage-opened')\" ]"
+[ "$(sms_to 5511900000008)" = 0 ] || fail "s8 got an SMS although WhatsApp delivered"
+[ -z "$(rcli GET 's8:o-5#fb:outage-opened')" ] || fail "s8's fallback was claimed"
+
+# -- nobody to send it with: a dead letter with the reason, nothing else --
+outage o-4 1 opened '["s7"]' '[]'
+await "dead letter" 15 bash -c "[ \"\$(redis-cli -s $REDIS_SOCK LLEN farol:notif:dead)\" = 1 ]"
+dead=$(rcli LINDEX farol:notif:dead 0)
+[ "$(echo "$dead" | jq -r .id)" = "s7:o-4:outage-opened" ] || fail "dead letter: $dead"
+echo "$dead" | jq -r .reason | grep -q "no configured channel" || fail "dead letter reason: $dead"
+[ "$(record s7:o-4:outage-opened)" = dead ] || fail "record of the dead letter"
+[ "$(grep -c "dead letter" "$WORK/n1.log")" = 1 ] || fail "dead letters: $(grep 'dead letter' "$WORK/n1.log")"
 echo "ok: notifier"

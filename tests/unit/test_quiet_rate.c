@@ -75,6 +75,36 @@ START_TEST(bucket_never_exceeds_and_meets_the_rate)
 }
 END_TEST
 
+/* The loop wakes a millisecond or two after the token is due: the schedule is kept, so the
+ * rate is still met, and no second ever holds more than rate + burst. */
+START_TEST(bucket_keeps_its_schedule_when_taken_late)
+{
+    struct rate_bucket b;
+    int64_t now = T0;
+    rate_init(&b, 200, 1, now);
+    static int64_t at[20000];
+    long sent = 0;
+    while (now < T0 + 60000) {
+        int64_t wait = rate_take(&b, now);
+        if (wait == 0) {
+            at[sent++] = now;
+            now += 2; /* the round's Redis work before the next look */
+            continue;
+        }
+        now += wait + 1; /* woken late */
+    }
+    ck_assert_int_ge(sent, (long)(12000 * 0.98));
+    ck_assert_int_le(sent, 12000 + 1);
+    for (long i = 0, j = 0; i < sent; i++) { /* sliding 1 s windows */
+        while (at[i] - at[j] >= 1000)
+            j++;
+        ck_assert_int_le(i - j + 1, 201);
+    }
+    unsigned n = rate_available(&b, now, NULL);
+    ck_assert_uint_le(n, 1);
+}
+END_TEST
+
 START_TEST(bucket_burst_and_zero_rate)
 {
     struct rate_bucket b;
@@ -84,6 +114,10 @@ START_TEST(bucket_burst_and_zero_rate)
     ck_assert_int_eq(rate_take(&b, T0), 0);
     ck_assert_int_eq(rate_take(&b, T0), 1000);
     ck_assert_int_eq(rate_take(&b, T0 + 1000), 0);
+    int64_t wait = 0;
+    ck_assert_uint_eq(rate_available(&b, T0 + 1000, &wait), 0);
+    ck_assert_int_eq(wait, 1000);
+    ck_assert_uint_eq(rate_available(&b, T0 + 10 * 1000, NULL), 3);
     rate_init(&b, 0, 1, T0);
     ck_assert_int_eq(rate_take(&b, T0), 0);
     ck_assert_int_eq(rate_take(&b, T0 + HOUR), INT64_MAX);
@@ -111,6 +145,7 @@ static Suite *suite(void)
     tcase_add_test(tc, quiet_hours_daytime_none_and_unknown);
     tcase_add_test(tc, quiet_hours_across_a_dst_change);
     tcase_add_test(tc, bucket_never_exceeds_and_meets_the_rate);
+    tcase_add_test(tc, bucket_keeps_its_schedule_when_taken_late);
     tcase_add_test(tc, bucket_burst_and_zero_rate);
     tcase_add_test(tc, spend_cap_per_utc_day);
     suite_add_tcase(s, tc);
