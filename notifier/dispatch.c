@@ -78,6 +78,13 @@ static size_t fetch(struct dispatch *d, struct store_sync *ss, int64_t now, size
 
 /* ---- load: everything the decision needs, one round trip ---- */
 
+/* Only restorations, usage messages and fallbacks carry variables of their own. */
+static bool has_vars(const struct notif_msg *m)
+{
+    return m->type == TEMPLATE_RESTORED || m->type == TEMPLATE_USAGE_THRESHOLD ||
+           strstr(m->ref, "#fb") != NULL;
+}
+
 static int load(struct dispatch *d, struct store_sync *ss, struct cand *c, size_t n,
                 const char *ver)
 {
@@ -87,26 +94,45 @@ static int load(struct dispatch *d, struct store_sync *ss, struct cand *c, size_
     store_batch_init(&b, ss);
     store_sync_key(ss, k[4], sizeof k[4], "notif:%s", "down");
     store_sync_key(ss, k[5], sizeof k[5], "notif:%s", "att");
+    /* an outage's thousands of messages share one context: read it once per round */
+    size_t *ctx_of = xcalloc(n + 1, sizeof *ctx_of);
     for (size_t i = 0; i < n; i++) {
+        ctx_of[i] = i;
+        for (size_t j = i; j-- > 0 && j + 64 > i;)
+            if (!strcmp(c[j].m.base, c[i].m.base)) {
+                ctx_of[i] = ctx_of[j];
+                break;
+            }
         store_sync_key(ss, k[0], sizeof k[0], "notif:ctx:%s", c[i].m.base);
         store_sync_key(ss, k[1], sizeof k[1], "notif:vars:%s", c[i].m.id);
         store_sync_key(ss, k[2], sizeof k[2], "topo:%s:sub:%s", ver, c[i].m.sub);
         store_sync_key(ss, k[3], sizeof k[3], "notif:%s", c[i].m.id);
-        store_batch_add(&b, 2, (const char *[]){"HGETALL", k[0]});
-        store_batch_add(&b, 2, (const char *[]){"HGETALL", k[1]});
+        if (ctx_of[i] == i)
+            store_batch_add(&b, 2, (const char *[]){"HGETALL", k[0]});
+        if (has_vars(&c[i].m))
+            store_batch_add(&b, 2, (const char *[]){"HGETALL", k[1]});
         store_batch_add(&b, 2, (const char *[]){"HGETALL", k[2]});
         store_batch_add(&b, 2, (const char *[]){"GET", k[3]});
-        store_batch_add(&b, 3, (const char *[]){"HGET", k[4], c[i].m.sub});
+        if (notif_msg_prio(c[i].m.type) == NOTIF_PRIO_OUTAGE)
+            store_batch_add(&b, 3, (const char *[]){"HGET", k[4], c[i].m.sub});
         store_batch_add(&b, 3, (const char *[]){"HGET", k[5], c[i].m.id});
     }
     for (size_t i = 0; i < n; i++) {
-        c[i].ctx = store_batch_next(&b);
-        c[i].vars = store_batch_next(&b);
+        if (ctx_of[i] == i)
+            c[i].ctx = store_batch_next(&b);
+        else
+            c[i].ctx_shared = c[ctx_of[i]].ctx;
+        if (has_vars(&c[i].m))
+            c[i].vars = store_batch_next(&b);
         c[i].sub = store_batch_next(&b);
         c[i].rec = store_batch_next(&b);
-        c[i].down = store_batch_next(&b);
+        if (notif_msg_prio(c[i].m.type) == NOTIF_PRIO_OUTAGE)
+            c[i].down = store_batch_next(&b);
         c[i].att = store_batch_next(&b);
+        if (!c[i].ctx)
+            c[i].ctx = c[i].ctx_shared;
     }
+    free(ctx_of);
     return store_batch_end(&b);
 }
 
@@ -135,7 +161,8 @@ static int extras(struct dispatch *d, struct store_sync *ss, struct cand *c, siz
 
 static void cand_free(struct cand *c)
 {
-    redisReply *r[] = {c->ctx, c->vars, c->sub, c->rec, c->down, c->att, c->extra};
+    redisReply *r[] = {
+        c->ctx_shared ? NULL : c->ctx, c->vars, c->sub, c->rec, c->down, c->att, c->extra};
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         if (r[i])
             freeReplyObject(r[i]);

@@ -41,7 +41,8 @@ struct cand {
     struct notif_msg m;
     int prio;
     int64_t due;
-    struct redisReply *ctx, *vars, *sub, *rec, *down, *att, *extra; /* owned */
+    struct redisReply *ctx, *vars, *sub, *rec, *down, *att, *extra; /* owned, NULL if not read */
+    struct redisReply *ctx_shared; /* set when ctx is another candidate's (not owned) */
     enum dact act;
     int ch;           /* index in channels, -1 none */
     const char *addr; /* into sub */

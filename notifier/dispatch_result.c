@@ -145,7 +145,8 @@ static void write_one(struct dispatch *d, struct store_batch *b, struct flight *
         dispatch_dead_letter(b, &f->m, chname, why, attempts);
         d->st.dead++;
     }
-    store_batch_add(b, 3, (const char *[]){"HDEL", att, f->m.id});
+    if (f->attempts > 0) /* the count exists only after a failure */
+        store_batch_add(b, 3, (const char *[]){"HDEL", att, f->m.id});
     store_batch_add(b, 3, (const char *[]){"ZREM", qk, f->m.id});
 }
 
