@@ -3,7 +3,8 @@
 # (fakesmsc); the notifier is killed with SIGKILL in the middle of the burst and restarted.
 # Every subscriber's phone gets the message exactly once: sends the dead process had claimed
 # are resolved by Kannel's (retried) delivery reports or, with none within the grace, sent by
-# the new process; nothing is sent twice.
+# the new process; nothing is sent twice. A second notifier instance (its own listener, same
+# Redis and consumer group) works the same queue beside the restarted one.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kannel.sh"
@@ -11,7 +12,7 @@ N=${NOTIFIER_CRASH_N:-10000}
 start_redis
 start_mock -b 1 -t farol.alarms:1 -t farol.outages:2 -t farol.deadletter:1 -t farol.maintenance:1 \
     -t farol.usage:1 -t farol.thresholds:1
-read -r LPORT <<<"$(kannel_free_ports 1)"
+read -r LPORT LPORT2 <<<"$(kannel_free_ports 2)"
 # Kannel retries delivery reports the dead notifier could not take
 export KANNEL_SMSBOX_EXTRA=$'http-request-retry = 60\nhttp-queue-delay = 1'
 start_kannel
@@ -70,6 +71,9 @@ echo "killed with $at_kill delivered, $sending claims in flight among the first 
 
 start_bg "$WORK/n2.log" "$FAROL" run "${C[@]}" --role notifier
 wait_for_log "$WORK/n2.log" "daemon: ready"
+sed "s/$LPORT/$LPORT2/g" "$WORK/farol.yaml" >"$WORK/farol2.yaml"
+start_bg "$WORK/n3.log" "$FAROL" run --config "$WORK/farol2.yaml" --role notifier
+wait_for_log "$WORK/n3.log" "daemon: ready"
 # on failure, say what became of the subscribers who got nothing
 missing() {
     kannel_sms_lines | awk '{ print $2 }' | sort -u >"$WORK/got.txt"
@@ -90,7 +94,8 @@ await "queue empty and every claim settled" 60 settled
 total=$(delivered)
 dups=$(kannel_sms_lines | awk '{ print $2 }' | sort | uniq -d | wc -l)
 distinct=$(kannel_sms_lines | awk '{ print $2 }' | sort -u | wc -l)
-echo "delivered $total messages to $distinct numbers ($dups numbers twice); takeovers: $(grep -c 'took over' "$WORK/n2.log" || true)"
+sent_by() { grep -c "send-SMS request added" "$KANNEL_DIR/smsbox-access.log" || true; }
+echo "delivered $total messages to $distinct numbers ($dups numbers twice); takeovers: $(cat "$WORK/n2.log" "$WORK/n3.log" | grep -c 'took over' || true); sendsms requests $(sent_by)"
 [ "$distinct" = "$N" ] || fail "$distinct of $N numbers reached"
 [ "$dups" = 0 ] || fail "$dups numbers got the message twice"
 [ "$total" = "$N" ] || fail "$total messages for $N subscribers"
