@@ -47,7 +47,7 @@ static void help(FILE *f)
 static void drain_check(void *arg)
 {
     struct daemon *d = arg;
-    size_t left = bus_pending(d->bus);
+    size_t left = bus_pending(d->bus) + stages_pending(d->stages);
     if (left && loop_now_ms(d->loop) < d->drain_deadline)
         return;
     if (left) {

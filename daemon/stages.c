@@ -70,6 +70,11 @@ void stages_stop_sources(struct stages *st)
         notifier_stop_sources(st->notifier);
 }
 
+size_t stages_pending(const struct stages *st)
+{
+    return st && st->notifier ? notifier_inflight(st->notifier) : 0;
+}
+
 void stages_free(struct stages *st)
 {
     if (!st)

@@ -21,6 +21,9 @@ struct stages *stages_new(enum stage_role role, struct loop *loop, struct bus *b
                           struct store *store, const struct config *cfg, char *err, size_t errsz);
 /* Stop every source of new work (pollers, trap listener); consumers keep draining. */
 void stages_stop_sources(struct stages *st);
+/* Work the stages still have in hand outside the bus (the notifier's sends in flight); a
+ * drain waits for it as for the bus. NULL is fine (0). */
+size_t stages_pending(const struct stages *st);
 /* Free the stages, sinks first (NULL is fine). */
 void stages_free(struct stages *st);
 

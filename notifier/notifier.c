@@ -262,6 +262,11 @@ void notifier_stop_sources(struct notifier *n)
     dispatch_stop(n->dispatch);
 }
 
+unsigned long notifier_inflight(const struct notifier *n)
+{
+    return n->dispatch ? (unsigned long)dispatch_inflight(n->dispatch) : 0;
+}
+
 unsigned long notifier_handled(const struct notifier *n)
 {
     return n->handled;

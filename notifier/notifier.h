@@ -16,6 +16,8 @@ struct notifier *notifier_new(struct loop *loop, struct bus *bus, struct store *
                               const struct config *cfg, char *err, unsigned long errsz);
 /* Stop producing new work (first step of a graceful drain); consumers keep running. */
 void notifier_stop_sources(struct notifier *st);
+/* Sends in flight or whose outcome is not written yet (a drain waits for them). */
+unsigned long notifier_inflight(const struct notifier *st);
 /* Number of input events this stage has handled since it started. */
 unsigned long notifier_handled(const struct notifier *st);
 /* Free the stage (NULL is fine). */
