@@ -22,12 +22,13 @@ static const char *const cause_names[] = {"unknown",      "device-down", "link-d
 static const char *const mphase_names[] = {"scheduled", "updated", "cancelled",
                                            "started",   "ended",   "overrun"};
 static const char *const nkind_names[] = {"request", "result"};
-static const char *const nstatus_names[] = {"queued", "sent", "delivered", "failed", "dead"};
+static const char *const nstatus_names[] = {"queued", "sent", "delivered",
+                                            "failed", "dead", "opted-out"};
 
 _Static_assert(COUNT(type_names) == EVENT_TYPE_COUNT, "type_names out of date");
 _Static_assert(COUNT(cause_names) == CAUSE_OVERRUN + 1, "cause_names out of date");
 _Static_assert(COUNT(mphase_names) == MAINT_OVERRUN + 1, "mphase_names out of date");
-_Static_assert(COUNT(nstatus_names) == NOTIF_DEAD + 1, "nstatus_names out of date");
+_Static_assert(COUNT(nstatus_names) == NOTIF_OPTED_OUT + 1, "nstatus_names out of date");
 _Static_assert(COUNT(severity_names) == SEV_CRITICAL + 1, "severity_names out of date");
 
 static const char *name_of(const char *const *tab, size_t n, int v)

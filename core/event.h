@@ -142,7 +142,14 @@ struct threshold {
 
 /* ---- notification request/result: notifier internal and audit ---- */
 enum notif_kind { NOTIF_REQUEST, NOTIF_RESULT };
-enum notif_status { NOTIF_QUEUED, NOTIF_SENT, NOTIF_DELIVERED, NOTIF_FAILED, NOTIF_DEAD };
+enum notif_status {
+    NOTIF_QUEUED,
+    NOTIF_SENT,
+    NOTIF_DELIVERED,
+    NOTIF_FAILED,
+    NOTIF_DEAD,
+    NOTIF_OPTED_OUT /* not sent: the subscriber or number opted out */
+};
 
 struct notification {
     char *id; /* idempotency key: subscriber|ref|message type */

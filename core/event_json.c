@@ -119,7 +119,7 @@ static const struct event_json_field notification_fields[] = {
     F(struct notification, "message_type", EJ_NAME, EJ_REQ, message_type),
     F(struct notification, "channel", EJ_NAME, 0, channel),
     F(struct notification, "locale", EJ_NAME, 0, locale),
-    FE(struct notification, "status", 0, status, notif_status_name, NOTIF_DEAD + 1),
+    FE(struct notification, "status", 0, status, notif_status_name, NOTIF_OPTED_OUT + 1),
     F(struct notification, "attempts", EJ_U32, 0, attempts),
     F(struct notification, "provider_id", EJ_NAME, 0, provider_id),
     F(struct notification, "error", EJ_TEXT, 0, error),

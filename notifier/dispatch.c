@@ -293,7 +293,14 @@ static int apply(struct dispatch *d, struct store_sync *ss, struct cand *c, size
         }
     }
     free(cmds);
-    return store_batch_end(&b);
+    int rc = store_batch_end(&b);
+    for (size_t i = 0; rc == 0 && d->cfg.outcome && i < n; i++)
+        if (c[i].act == DACT_DEAD || c[i].act == DACT_OPTOUT)
+            d->cfg.outcome(d->cfg.outcome_arg, c[i].m.id,
+                           c[i].act == DACT_DEAD ? "dead" : "opted-out",
+                           c[i].ch >= 0 ? d->chans[c[i].ch].cfg->ch->name : NULL, NULL, c[i].why,
+                           c[i].attempts);
+    return rc;
 }
 
 /* Sends the channels could make now (tokens, not paused, one probe at a time while one

@@ -41,13 +41,21 @@ struct dispatch_channel {
     int64_t fallback_after_ms;
 };
 
+/* Told of every outcome the dispatcher writes (after it is in Redis): status is "sent",
+ * "queued", "dead" or "opted-out"; channel, provider_id and error may be NULL. */
+typedef void (*dispatch_outcome_fn)(void *arg, const char *id, const char *status,
+                                    const char *channel, const char *provider_id, const char *error,
+                                    int attempts);
+
 struct dispatch_config {
     const struct notif_policy *policy;
     const struct template_file *tf;
     struct store_link *db;
     const struct dispatch_channel *channels;
     size_t n_channels;
-    size_t max_inflight; /* sends at once over all channels; 0: 256 */
+    size_t max_inflight;         /* sends at once over all channels; 0: 256 */
+    dispatch_outcome_fn outcome; /* may be NULL */
+    void *outcome_arg;
 };
 
 struct dispatch_stats {

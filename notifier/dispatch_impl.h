@@ -65,6 +65,8 @@ struct flight {
     enum channel_status status;
     char *provider_id, *error;
     int64_t retry_after_ms;
+    const char *final;   /* the outcome written ("sent", "queued", "dead"), NULL: retried */
+    int attempts_final;  /* attempts counted with this one */
     struct flight *next; /* in the results list */
 };
 

@@ -136,6 +136,8 @@ static void write_one(struct dispatch *d, struct store_batch *b, struct flight *
         told(b, f);
         fallback(d, b, f);
         f->status == CHANNEL_SENT ? d->st.sent++ : d->st.queued++;
+        f->final = channel_status_name(f->status);
+        f->attempts_final = attempts;
     } else {
         const char *why = f->status == CHANNEL_RETRY
                               ? (expired ? "not sent within max_age" : "too many attempts")
@@ -144,6 +146,12 @@ static void write_one(struct dispatch *d, struct store_batch *b, struct flight *
         notif_store_settle_add(b, f->m.id, "dead", chname, NULL, why);
         dispatch_dead_letter(b, &f->m, chname, why, attempts);
         d->st.dead++;
+        f->final = "dead";
+        f->attempts_final = attempts;
+        if (why != f->error) { /* keep the reason for the outcome event */
+            free(f->error);
+            f->error = xstrdup(why);
+        }
     }
     if (f->attempts > 0) /* the count exists only after a failure */
         store_batch_add(b, 3, (const char *[]){"HDEL", att, f->m.id});
@@ -171,6 +179,10 @@ void dispatch_flush(void *arg)
     }
     for (struct flight *f = d->results, *next; f; f = next) {
         next = f->next;
+        if (f->final && d->cfg.outcome)
+            d->cfg.outcome(d->cfg.outcome_arg, f->m.id, f->final, d->chans[f->ch].cfg->ch->name,
+                           f->provider_id, f->status == CHANNEL_SENT ? NULL : f->error,
+                           f->attempts_final);
         strmap_remove(d->inflight, f->m.id);
         free(f->provider_id);
         free(f->error);

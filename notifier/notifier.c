@@ -18,6 +18,7 @@
 #include "notifier/inbound.h"
 #include "notifier/inbound_api.h"
 #include "notifier/noc_webhook.h"
+#include "notifier/notif_msg.h"
 #include "notifier/notif_plan.h"
 #include "notifier/template_file.h"
 
@@ -37,7 +38,7 @@ struct notifier {
     struct inbound *inbound;
     struct inbound_api *inbound_api;
     struct notif_plan_stats plan;
-    unsigned long handled, noc_sent, noc_failed;
+    unsigned long handled, noc_sent, noc_failed, audit_lost;
 };
 
 static const char *kind_class(int kind)
@@ -67,6 +68,43 @@ static void tell_noc(struct notifier *n, const struct event *ev)
     if (noc_webhook_send(n->http, c->noc_url, (enum noc_format)c->noc_format, ev, 0, noc_done, n) <
         0)
         n->noc_failed++;
+}
+
+static enum notif_status status_of(const char *s)
+{
+    if (!strcmp(s, "sent"))
+        return NOTIF_SENT;
+    if (!strcmp(s, "opted-out"))
+        return NOTIF_OPTED_OUT;
+    return !strcmp(s, "dead") ? NOTIF_DEAD : NOTIF_QUEUED;
+}
+
+/* Every outcome, once written in Redis, also goes out as a notification result (audit for the
+ * NOC's tools; best effort: Redis holds the record of truth). */
+static void on_outcome(void *arg, const char *id, const char *status, const char *channel,
+                       const char *provider_id, const char *error, int attempts)
+{
+    struct notifier *n = arg;
+    struct notif_msg m;
+    if (notif_msg_parse(&m, id) < 0)
+        return;
+    struct event ev;
+    event_init(&ev, EVENT_NOTIFICATION);
+    ev.ts_ms = loop_wall_ms();
+    struct notification *o = &ev.u.notification;
+    o->id = xstrdup(id);
+    o->kind = NOTIF_RESULT;
+    o->subscriber = xstrdup(m.sub);
+    o->ref = xstrdup(m.ref);
+    o->message_type = xstrdup(template_type_name(m.type));
+    o->channel = channel ? xstrdup(channel) : NULL;
+    o->status = status_of(status);
+    o->attempts = attempts > 0 ? (uint32_t)attempts : 0;
+    o->provider_id = provider_id ? xstrdup(provider_id) : NULL;
+    o->error = error ? xstrdup(error) : NULL;
+    if (bus_publish_event(n->bus, &ev) < 0)
+        n->audit_lost++;
+    event_deinit(&ev);
 }
 
 static int on_event(void *arg, const struct event *ev, const struct bus_msg *msg)
@@ -229,7 +267,9 @@ static int start(struct notifier *n, struct store *store, const struct config *c
                                  .db = &n->db,
                                  .channels = n->dchans,
                                  .n_channels = n->n_chans,
-                                 .max_inflight = (size_t)n->ncfg->max_inflight};
+                                 .max_inflight = (size_t)n->ncfg->max_inflight,
+                                 .outcome = on_outcome,
+                                 .outcome_arg = n};
     n->dispatch = dispatch_new(n->loop, &dc);
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
         int rc = bus_subscribe_events(n->bus, inputs[i], "notifier", on_event, n);

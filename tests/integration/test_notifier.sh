@@ -13,7 +13,7 @@ set -euo pipefail
 . "$(dirname "$0")/kannel.sh"
 start_redis
 start_mock -b 1 -t farol.alarms:1 -t farol.outages:2 -t farol.deadletter:1 -t farol.maintenance:1 \
-    -t farol.usage:1 -t farol.thresholds:1
+    -t farol.usage:1 -t farol.thresholds:1 -t farol.notifications:1
 read -r LPORT <<<"$(kannel_free_ports 1)"
 export KANNEL_MO_URL="http://127.0.0.1:$LPORT/kannel/mo"
 export KANNEL_SMSBOX_EXTRA=$'http-request-retry = 30\nhttp-queue-delay = 1'
@@ -162,4 +162,15 @@ dead=$(rcli LINDEX farol:notif:dead 0)
 echo "$dead" | jq -r .reason | grep -q "no configured channel" || fail "dead letter reason: $dead"
 [ "$(record s7:o-4:outage-opened)" = dead ] || fail "record of the dead letter"
 [ "$(grep -c "dead letter" "$WORK/n1.log")" = 1 ] || fail "dead letters: $(grep 'dead letter' "$WORK/n1.log")"
+
+# -- every outcome is also a notification result on the bus (audit) --
+results() { kcat -C -b "$BROKERS" -t farol.notifications -o beginning -e -q 2>/dev/null | jq -r '.data | "\(.id) \(.status) \(.channel // "-")"'; }
+export -f results
+export BROKERS
+await "audit of the dead letter" 15 bash -c 'results | grep -q "^s7:o-4:outage-opened dead"'
+res=$(results)
+grep -q '^s1:o-1:outage-opened sent sms$' <<<"$res" || fail "no result for s1: $res"
+grep -q '^s5:o-3:outage-opened opted-out' <<<"$res" || fail "no opt-out result: $res"
+grep -q '^s8:o-5:outage-opened sent wa$' <<<"$res" || fail "no WhatsApp result: $res"
+[ "$(grep -c '^s1:o-1:outage-opened ' <<<"$res")" = 1 ] || fail "s1's outage message reported twice: $res"
 echo "ok: notifier"
