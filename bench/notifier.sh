@@ -111,7 +111,7 @@ start_part() { # NAME DELAY RATE BURST: mock, config, notifier (NPID), joined
     [ -z "${MOCK_PID:-}" ] || { kill -TERM "$MOCK_PID"; wait "$MOCK_PID" || true; }
     rcli --scan --pattern 'farol:notif:*' | xargs -r -n 1000 redis-cli -s "$REDIS_SOCK" UNLINK >/dev/null
     start_mock -b 1 -t farol.alarms:1 -t farol.outages:2 -t farol.deadletter:1 -t farol.maintenance:1 \
-        -t farol.usage:1 -t farol.thresholds:1
+        -t farol.usage:1 -t farol.thresholds:1 -t farol.notifications:1
     CONF=$WORK/$1.yaml
     notifier_conf "$2" "$3" "$4" >"$CONF"
     start_bg "$WORK/$1.log" "$FAROL" run --config "$CONF" --role notifier

@@ -11,7 +11,7 @@ set -euo pipefail
 N=${NOTIFIER_CRASH_N:-10000}
 start_redis
 start_mock -b 1 -t farol.alarms:1 -t farol.outages:2 -t farol.deadletter:1 -t farol.maintenance:1 \
-    -t farol.usage:1 -t farol.thresholds:1
+    -t farol.usage:1 -t farol.thresholds:1 -t farol.notifications:1
 read -r LPORT LPORT2 <<<"$(kannel_free_ports 2)"
 # Kannel retries delivery reports the dead notifier could not take
 export KANNEL_SMSBOX_EXTRA=$'http-request-retry = 60\nhttp-queue-delay = 1'

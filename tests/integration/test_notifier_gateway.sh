@@ -12,7 +12,7 @@ K=30 # messages of each kind
 RATE=10
 start_redis
 start_mock -b 1 -t farol.alarms:1 -t farol.outages:2 -t farol.deadletter:1 -t farol.maintenance:1 \
-    -t farol.usage:1 -t farol.thresholds:1
+    -t farol.usage:1 -t farol.thresholds:1 -t farol.notifications:1
 read -r LPORT <<<"$(kannel_free_ports 1)"
 export KANNEL_SMSBOX_EXTRA=$'http-request-retry = 60\nhttp-queue-delay = 1'
 start_kannel
