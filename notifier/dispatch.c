@@ -78,6 +78,22 @@ static size_t fetch(struct dispatch *d, struct store_sync *ss, int64_t now, size
 
 /* ---- load: everything the decision needs, one round trip ---- */
 
+/* An outage's thousands of messages share one context: which candidate reads it for each
+ * (itself, or an earlier one among the last 64 with the same base). Caller frees. */
+static size_t *share_contexts(const struct cand *c, size_t n)
+{
+    size_t *ctx_of = xcalloc(n + 1, sizeof *ctx_of);
+    for (size_t i = 0; i < n; i++) {
+        ctx_of[i] = i;
+        for (size_t j = i; j-- > 0 && j + 64 > i;)
+            if (!strcmp(c[j].m.base, c[i].m.base)) {
+                ctx_of[i] = ctx_of[j];
+                break;
+            }
+    }
+    return ctx_of;
+}
+
 /* Only restorations, usage messages and fallbacks carry variables of their own. */
 static bool has_vars(const struct notif_msg *m)
 {
@@ -94,15 +110,8 @@ static int load(struct dispatch *d, struct store_sync *ss, struct cand *c, size_
     store_batch_init(&b, ss);
     store_sync_key(ss, k[4], sizeof k[4], "notif:%s", "down");
     store_sync_key(ss, k[5], sizeof k[5], "notif:%s", "att");
-    /* an outage's thousands of messages share one context: read it once per round */
-    size_t *ctx_of = xcalloc(n + 1, sizeof *ctx_of);
+    size_t *ctx_of = share_contexts(c, n);
     for (size_t i = 0; i < n; i++) {
-        ctx_of[i] = i;
-        for (size_t j = i; j-- > 0 && j + 64 > i;)
-            if (!strcmp(c[j].m.base, c[i].m.base)) {
-                ctx_of[i] = ctx_of[j];
-                break;
-            }
         store_sync_key(ss, k[0], sizeof k[0], "notif:ctx:%s", c[i].m.base);
         store_sync_key(ss, k[1], sizeof k[1], "notif:vars:%s", c[i].m.id);
         store_sync_key(ss, k[2], sizeof k[2], "topo:%s:sub:%s", ver, c[i].m.sub);
@@ -328,6 +337,44 @@ static size_t capacity(struct dispatch *d, int64_t now, size_t room, int64_t *wa
     return n;
 }
 
+/* One round over room candidates: fetch, load, decide, look up extras, apply. Returns 0 or
+ * -EIO; *n is how many were due, *held whether one waits for its channel. */
+static int run(struct dispatch *d, struct store_sync *ss, size_t room, int64_t now, size_t *n,
+               bool *held)
+{
+    for (size_t i = 0; i < d->cfg.n_channels; i++)
+        d->chans[i].blocked = false;
+    struct cand *c = xcalloc(room, sizeof *c);
+    char ver[64];
+    *n = fetch(d, ss, now, room, c, ver, sizeof ver);
+    int rc = *n == (size_t)-1 ? -EIO : 0;
+    if (rc < 0)
+        *n = 0;
+    if (rc == 0 && *n)
+        rc = load(d, ss, c, *n, ver);
+    for (size_t i = 0; rc == 0 && i < *n; i++)
+        dispatch_decide(d, &c[i], now);
+    if (rc == 0 && *n)
+        rc = extras(d, ss, c, *n);
+    if (rc == 0 && *n)
+        rc = apply(d, ss, c, *n, now);
+    *held = false;
+    for (size_t i = 0; i < *n; i++) {
+        *held |= c[i].act == DACT_HOLD;
+        cand_free(&c[i]);
+    }
+    free(c);
+    return rc;
+}
+
+/* Free slots for sends, at most a batch. */
+static size_t room_left(const struct dispatch *d)
+{
+    size_t busy = strmap_count(d->inflight);
+    size_t room = d->cfg.max_inflight > busy ? d->cfg.max_inflight - busy : 0;
+    return (size_t)d->cfg.policy->batch < room ? (size_t)d->cfg.policy->batch : room;
+}
+
 static void round_cb(void *arg)
 {
     struct dispatch *d = arg;
@@ -339,11 +386,7 @@ static void round_cb(void *arg)
         return;
     }
     d->st.rounds++;
-    size_t room = d->cfg.max_inflight > strmap_count(d->inflight)
-                      ? d->cfg.max_inflight - strmap_count(d->inflight)
-                      : 0;
-    if ((size_t)d->cfg.policy->batch < room)
-        room = (size_t)d->cfg.policy->batch;
+    size_t room = room_left(d), n;
     if (!room)
         return; /* results kick the next round */
     int64_t now = loop_wall_ms(), wait = IDLE_MS;
@@ -352,29 +395,9 @@ static void round_cb(void *arg)
         round_in(d, wait);
         return;
     }
-    if (cap < room)
-        room = cap;
-    for (size_t i = 0; i < d->cfg.n_channels; i++)
-        d->chans[i].blocked = false;
-    struct cand *c = xcalloc(room, sizeof *c);
-    char ver[64];
-    size_t n = fetch(d, ss, now, room, c, ver, sizeof ver);
-    int rc = n == (size_t)-1 ? -EIO : 0;
-    if (rc == 0 && n)
-        rc = load(d, ss, c, n, ver);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        dispatch_decide(d, &c[i], now);
-    if (rc == 0 && n)
-        rc = extras(d, ss, c, n);
-    if (rc == 0 && n)
-        rc = apply(d, ss, c, n, now);
-    bool held = false;
-    for (size_t i = 0; n != (size_t)-1 && i < n; i++) {
-        held |= c[i].act == DACT_HOLD;
-        cand_free(&c[i]);
-    }
-    free(c);
-    if (rc < 0) {
+    room = cap < room ? cap : room;
+    bool held;
+    if (run(d, ss, room, now, &n, &held) < 0) {
         store_link_failed(d->cfg.db, store_sync_errstr(ss));
         round_in(d, IDLE_MS);
         return;
