@@ -325,8 +325,11 @@ static size_t capacity(struct dispatch *d, int64_t now, size_t room, int64_t *wa
         struct dchan *ch = &d->chans[i];
         int64_t w = IDLE_MS;
         unsigned a = 0;
+        int64_t broke = spend_wait_ms(&ch->spend, ch->cfg->cost, now);
         if (now < ch->paused_until)
             w = ch->paused_until - now;
+        else if (broke) /* today's spend is used up: nothing until the next UTC day */
+            w = broke;
         else if (!(ch->streak && ch->inflight))
             a = rate_available(&ch->bucket, now, &w);
         n += a;

@@ -48,6 +48,14 @@ void spend_init(struct spend_cap *s, double cap)
     *s = (struct spend_cap){.cap = cap, .day = -1};
 }
 
+int64_t spend_wait_ms(const struct spend_cap *s, double cost, int64_t now_ms)
+{
+    int64_t day = now_ms / 86400000;
+    if (s->cap <= 0 || day != s->day || s->spent + cost <= s->cap + 1e-9)
+        return 0;
+    return (day + 1) * 86400000 - now_ms;
+}
+
 int spend_take(struct spend_cap *s, double cost, int64_t now_ms)
 {
     int64_t day = now_ms / 86400000;

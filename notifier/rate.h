@@ -38,5 +38,8 @@ void spend_init(struct spend_cap *s, double cap);
 /* Account a message costing cost at now_ms if today's total stays within the cap: 0, or
  * -EDQUOT (nothing accounted) when it would exceed it. */
 int spend_take(struct spend_cap *s, double cost, int64_t now_ms);
+/* 0 when a message costing cost could be accounted at now_ms, else the milliseconds until the
+ * next UTC day, when the cap starts again. */
+int64_t spend_wait_ms(const struct spend_cap *s, double cost, int64_t now_ms);
 
 #endif

@@ -131,6 +131,8 @@ START_TEST(spend_cap_per_utc_day)
     for (int i = 0; i < 20; i++)
         ck_assert_int_eq(spend_take(&s, 0.05, T0), 0);
     ck_assert_int_eq(spend_take(&s, 0.05, T0), -EDQUOT);
+    ck_assert_int_eq(spend_wait_ms(&s, 0.05, T0), 3 * HOUR); /* T0 is 21:00Z */
+    ck_assert_int_eq(spend_wait_ms(&s, 0.0, T0), 0);
     ck_assert_int_eq(spend_take(&s, 0.05, T0 + 3 * HOUR + 1), 0); /* 00:00Z: a new day */
     spend_init(&s, 0);
     ck_assert_int_eq(spend_take(&s, 1e9, T0), 0);
