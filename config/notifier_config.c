@@ -166,6 +166,8 @@ static const struct schema_section channel_section = {.fields = channel_fields,
 static const struct schema_enum noc_formats[] = {
     {"json", 0}, {"slack", 1}, {"alertmanager", 2}, {NULL, 0}};
 
+static const struct schema_enum sms_overflows[] = {{"truncate", 0}, {"reject", 1}, {NULL, 0}};
+
 #define NF(m) offsetof(struct notifier_config, m)
 static const struct schema_field notifier_fields[] = {
     {"templates", SCHEMA_STRING, NF(templates), .flags = 0},
@@ -192,6 +194,10 @@ static const struct schema_field notifier_fields[] = {
      .min = 100, .max = SEC(86400)},
     {"batch", SCHEMA_INT, NF(batch), SCHEMA_DEFAULT, .size = sizeof(int64_t), .def = 500, .min = 1,
      .max = 10000},
+    {"sms_max_segments", SCHEMA_INT, NF(sms_max_segments), SCHEMA_DEFAULT, .size = sizeof(int64_t),
+     .def = 3, .min = 0, .max = 255},
+    {"sms_overflow", SCHEMA_ENUM, NF(sms_overflow), SCHEMA_DEFAULT, .def = 0,
+     .enums = sms_overflows},
     {"max_inflight", SCHEMA_INT, NF(max_inflight), SCHEMA_DEFAULT, .size = sizeof(int64_t),
      .def = 256, .min = 1, .max = 100000},
     {0}};

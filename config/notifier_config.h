@@ -85,6 +85,8 @@ struct notifier_config {
     int64_t inflight_grace_ms;          /* a dead instance's send waits this long for a receipt */
     int64_t batch;                      /* messages per dispatch round */
     int64_t max_inflight;               /* sends at once */
+    int64_t sms_max_segments;           /* SMS parts a message may take (0: no limit) */
+    int sms_overflow;                   /* 0 truncate, 1 reject (dead letter) */
 };
 
 /* The configuration name of a kind ("kannel", ...), "?" for an unknown one. */

@@ -15,6 +15,7 @@
 #include "core/xmalloc.h"
 #include "notifier/dispatch_impl.h"
 #include "notifier/notif_store.h"
+#include "notifier/sms_text.h"
 
 #define IDLE_MS 1000 /* look for work from other instances this often */
 
@@ -226,11 +227,36 @@ static void apply_one(struct dispatch *d, struct store_batch *b, struct cand *c,
     store_batch_add(b, 3, (const char *[]){"ZREM", qk, c->m.id});
 }
 
-static void send_one(struct dispatch *d, struct cand *c, int64_t now)
+/* The text of c: rendered, and for SMS fitted into sms_max_segments parts. Returns 0, -ENOENT
+ * (no template), -EINVAL (bad values) or -EMSGSIZE (too long, and the policy rejects). */
+static int text_of(struct dispatch *d, struct cand *c, char **text)
 {
     struct notif_render_in in = {&c->m, {c->sub}, {c->ctx}, {c->vars}};
+    *text = NULL;
+    int rc = notif_render(d->cfg.tf, &in, text);
+    if (rc < 0 || strcmp(d->chans[c->ch].cfg->cls, "sms") || !d->cfg.sms_max_segments)
+        return rc;
+    char *fit = NULL, err[128];
+    rc = sms_text_fit(*text, d->cfg.sms_max_segments,
+                      d->cfg.sms_reject ? SMS_FIT_REJECT : SMS_FIT_TRUNCATE, &fit, NULL, err,
+                      sizeof err);
+    free(*text);
+    *text = fit;
+    return rc;
+}
+
+static const char *why_not(int rc)
+{
+    if (rc == -ENOENT)
+        return "no template for this message type";
+    return rc == -EMSGSIZE ? "longer than sms_max_segments SMS parts"
+                           : "the channel cannot carry this message";
+}
+
+static void send_one(struct dispatch *d, struct cand *c, int64_t now)
+{
     char *text = NULL;
-    int rc = notif_render(d->cfg.tf, &in, &text);
+    int rc = text_of(d, c, &text);
     struct flight *f = xcalloc(1, sizeof *f);
     f->d = d, f->prio = c->prio, f->ch = c->ch, f->due = c->due;
     notif_msg_parse(&f->m, c->m.id); /* its parts point into its own buffer */
@@ -250,10 +276,7 @@ static void send_one(struct dispatch *d, struct cand *c, int64_t now)
         rc = channel_send(ch->cfg->ch, &msg, dispatch_result, f);
     free(text);
     if (rc < 0) { /* the channel cannot carry it (or no template): permanent */
-        struct channel_result r = {.status = CHANNEL_FAILED,
-                                   .error = rc == -ENOENT
-                                                ? "no template for this message type"
-                                                : "the channel cannot carry this message"};
+        struct channel_result r = {.status = CHANNEL_FAILED, .error = why_not(rc)};
         dispatch_result(f, &r);
     }
     (void)now;

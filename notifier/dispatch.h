@@ -54,6 +54,8 @@ struct dispatch_config {
     const struct dispatch_channel *channels;
     size_t n_channels;
     size_t max_inflight;         /* sends at once over all channels; 0: 256 */
+    unsigned sms_max_segments;   /* SMS longer than this many parts are cut (0: no limit) */
+    int sms_reject;              /* ... or dead-lettered instead */
     dispatch_outcome_fn outcome; /* may be NULL */
     void *outcome_arg;
 };

@@ -268,6 +268,8 @@ static int start(struct notifier *n, struct store *store, const struct config *c
                                  .channels = n->dchans,
                                  .n_channels = n->n_chans,
                                  .max_inflight = (size_t)n->ncfg->max_inflight,
+                                 .sms_max_segments = (unsigned)n->ncfg->sms_max_segments,
+                                 .sms_reject = n->ncfg->sms_overflow == 1,
                                  .outcome = on_outcome,
                                  .outcome_arg = n};
     n->dispatch = dispatch_new(n->loop, &dc);

@@ -77,6 +77,7 @@ bus:
 notifier:
   listen: "127.0.0.1:$LPORT"
   notify_delay: 2s
+  sms_max_segments: 2
   noc_url: "$SINK_URL/noc"
   noc_format: alertmanager
   channels:
@@ -116,8 +117,13 @@ $(outage_json o-2 2 resolved '[]' '["s4"]')"
 # -- redelivery of o-1's opened: nothing twice; an ETA change reaches those told --
 outage o-1 1 opened '["s1","s2","s3"]' '[]'
 eta=$(($(date -u +%s) + 7200))
-outage o-1 2 updated '[]' '[]' ",\"eta\":\"$(iso "$eta")\""
+long="The crew found a second break further down the street and is splicing both; the cabinet also needs a new power supply, which is on its way from the depot. We will update this notice as soon as the repair is tested end to end, and thank you for your patience tonight."
+outage o-1 2 updated '[]' '[]' ",\"eta\":\"$(iso "$eta")\",\"public_message\":\"$long\""
 await "three ETA updates" 15 kannel_has_sms '(Atualização sobre a falha|Novedades sobre la falla|Outage update)' 3
+# the operator's long message makes each update 4-6 parts: cut to sms_max_segments (2)
+updates=$(kannel_sms_lines | grep -E '(Atualização sobre a falha|Novedades sobre la falla|Outage update)')
+grep -qvE ' [12]/2 ' <<<"$updates" && fail "an update longer than 2 parts: $updates"
+[ "$(grep -cE '(\.\.\.|…)$' <<<"$updates")" = 3 ] || fail "updates not cut with an ellipsis: $updates"
 outage o-1 3 resolved '[]' '["s1","s2","s3"]'
 await "three restorations" 15 kannel_has_sms '(foi restabelecido|ya fue restablecido|is back)' 3
 for n in 5511900000001 5411900000002 4420700000003; do
