@@ -89,8 +89,12 @@ static int quiet_cause(const struct outage *o)
     return o->cause == CAUSE_PLANNED || o->cause == CAUSE_OVERRUN;
 }
 
-/* Context first, reading back the ETA and message it replaces (an operator's change is an
- * update for everyone already told). Returns 1 when they changed, 0 when not, -EIO. */
+enum { CTX_ETA = 1, CTX_NOC = 2 };
+
+/* Context first, reading back what it replaces: an operator's ETA or message change is an
+ * update for everyone already told (CTX_ETA); any change of what the NOC sees (state, cause,
+ * root, status, ETA, message) is worth its summary (CTX_NOC), a chunk of subscribers is not.
+ * Returns those bits, or -EIO. */
 static int outage_ctx(struct plan *pl, const struct outage *o)
 {
     char k[KEY], eta[24], cause[8], started[24];
@@ -101,16 +105,26 @@ static int outage_ctx(struct plan *pl, const struct outage *o)
     const char *msg = o->public_message ? o->public_message : "";
     struct store_batch b;
     store_batch_init(&b, pl->ss);
-    store_batch_add(&b, 4, (const char *[]){"HMGET", k, "eta_ms", "message"});
-    store_batch_add(&b, 16,
-                    (const char *[]){"HSET", k, "kind", "outage", "state", outage_state(o), "cause",
-                                     cause, "area", o->area ? o->area : "", "eta_ms", eta,
-                                     "message", msg, "started_ms", started});
+    const char *root = o->root ? o->root : "", *status = outage_status_name(o->status);
+    store_batch_add(
+        &b, 8,
+        (const char *[]){"HMGET", k, "eta_ms", "message", "state", "cause", "root", "status"});
+    store_batch_add(
+        &b, 20,
+        (const char *[]){"HSET",          k,       "kind",    "outage", "state",
+                         outage_state(o), "cause", cause,     "area",   o->area ? o->area : "",
+                         "eta_ms",        eta,     "message", msg,      "started_ms",
+                         started,         "root",  root,      "status", status});
     redisReply *r = store_batch_next(&b);
-    int changed = 0;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->str) {
-        const char *old_msg = r->element[1]->str ? r->element[1]->str : "";
-        changed = strcmp(r->element[0]->str, eta) || strcmp(old_msg, msg);
+    const char *now[] = {eta, msg, outage_state(o), cause, root, status};
+    int changed = CTX_NOC; /* a first event is news for the NOC */
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 6 && r->element[0]->str) {
+        changed = 0;
+        for (size_t i = 0; i < 6; i++) {
+            const char *old = r->element[i]->str ? r->element[i]->str : "";
+            if (strcmp(old, now[i]))
+                changed |= CTX_NOC | (i < 2 ? CTX_ETA : 0);
+        }
     }
     freeReplyObject(r);
     return finish(pl, &b) < 0 ? -EIO : changed;
@@ -272,13 +286,14 @@ static int plan_outage(struct plan *pl, const struct outage *o)
     int changed = outage_ctx(pl, o);
     if (changed < 0)
         return -EIO;
+    pl->st->noc_news = (changed & CTX_NOC) != 0;
     if (quiet_cause(o)) /* planned work: the window's own messages tell them */
         return 0;
     if (o->subscribers_added.n && outage_added(pl, o) < 0)
         return -EIO;
     if (o->subscribers_restored.n && outage_restored(pl, o) < 0)
         return -EIO;
-    if (changed && o->phase == OUTAGE_UPDATED)
+    if ((changed & CTX_ETA) && o->phase == OUTAGE_UPDATED)
         return outage_update(pl, o);
     return 0;
 }

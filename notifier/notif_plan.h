@@ -15,6 +15,7 @@
 #ifndef FAROL_NOTIF_PLAN_H
 #define FAROL_NOTIF_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,8 @@ void notif_policy_defaults(struct notif_policy *p);
 
 struct notif_plan_stats {
     unsigned long queued, withdrawn, already_told, restorations, ignored;
+    bool noc_news; /* the last outage event changed what the NOC sees (not just a chunk of
+                      subscribers): worth a summary */
 };
 
 /* Queue what ev means for subscribers. Returns 0 (done), -EIO when Redis failed midway (the

@@ -63,7 +63,7 @@ static void noc_done(void *arg, const struct channel_result *r)
 static void tell_noc(struct notifier *n, const struct event *ev)
 {
     const struct notifier_config *c = n->ncfg;
-    if (ev->type != EVENT_OUTAGE || !c->noc_url)
+    if (ev->type != EVENT_OUTAGE || !c->noc_url || !n->plan.noc_news)
         return;
     if (noc_webhook_send(n->http, c->noc_url, (enum noc_format)c->noc_format, ev, 0, noc_done, n) <
         0)

@@ -180,8 +180,12 @@ END_TEST
 START_TEST(an_eta_change_reaches_those_told)
 {
     outage("o-1", 1, OUTAGE_OPENED, "s1,s2", NULL, 0, NOW);
+    ck_assert(st.noc_news);
+    outage("o-1", 2, OUTAGE_UPDATED, "s3", NULL, 0, NOW + 500); /* a chunk: no news */
+    ck_assert(!st.noc_news);
     freeReplyObject(store_sync_command(ss, "SADD farol:notif:told:o-1 s1"));
     outage("o-1", 2, OUTAGE_UPDATED, NULL, NULL, NOW + 2 * HOUR, NOW + 1000);
+    ck_assert(st.noc_news);
     ck_assert_int_ne(due(0, "s1:o-1#u2:outage-updated"), -1);
     ck_assert_int_eq(due(0, "s2:o-1#u2:outage-updated"), -1);
     /* the same ETA again is no change */

@@ -126,6 +126,9 @@ grep -qvE ' [12]/2 ' <<<"$updates" && fail "an update longer than 2 parts: $upda
 [ "$(grep -cE '(\.\.\.|…)$' <<<"$updates")" = 3 ] || fail "updates not cut with an ellipsis: $updates"
 outage o-1 3 resolved '[]' '["s1","s2","s3"]'
 await "three restorations" 15 kannel_has_sms '(foi restabelecido|ya fue restablecido|is back)' 3
+# the NOC heard of o-1 three times: opened, the ETA, resolved (not the redelivered opened)
+await "NOC summaries of o-1" 10 bash -c "[ \$(grep -c '\"o-1\"' '$SINK_LOG') -ge 3 ]"
+[ "$(grep -c '"o-1"' "$SINK_LOG")" = 3 ] || fail "NOC summaries of o-1: $(grep -c '"o-1"' "$SINK_LOG")"
 for n in 5511900000001 5411900000002 4420700000003; do
     [ "$(sms_to $n)" = 3 ] || fail "$n got $(sms_to $n) messages, want opened+updated+restored: $(kannel_sms_lines)"
 done
