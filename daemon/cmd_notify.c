@@ -139,7 +139,7 @@ static void on_done(void *arg, const struct channel_result *r)
     res->done = 1;
 }
 
-static int send_text(const struct channel_config *cc, const char *to, const char *text)
+static int send_text(const struct channel_config *cc, const struct opts *o, const char *text)
 {
     struct sms_text_info info;
     if (sms_text_analyze(text, strlen(text), &info) == 0)
@@ -150,7 +150,9 @@ static int send_text(const struct channel_config *cc, const char *to, const char
     char err[256];
     struct channel *ch = channel_build(cc, http, err, sizeof err);
     struct result res = {0};
-    struct channel_msg m = {.id = "notify-test", .to = to, .text = text};
+    /* the locale and type matter to channels that send templates (WhatsApp's language) */
+    struct channel_msg m = {
+        .id = "notify-test", .to = o->to, .text = text, .locale = o->locale, .type = o->template};
     int rc = ch ? channel_send(ch, &m, on_done, &res) : -1;
     if (rc < 0)
         fprintf(stderr, "farol notify: cannot send: %s\n", ch ? "invalid text" : err);
@@ -194,7 +196,7 @@ int cmd_notify(int argc, char **argv)
         text = o.text ? xstrdup(o.text) : render(&cfg, &o);
     printf("channel %s (%s) to %s\n", o.channel, cc ? notifier_config_kind_name(cc->kind) : "?",
            o.to);
-    rc = cc && text ? send_text(cc, o.to, text) : 2;
+    rc = cc && text ? send_text(cc, &o, text) : 2;
     free(text);
     config_deinit(&cfg);
     return rc;
