@@ -40,7 +40,7 @@ WRK_SECS=${WRK_SECS:-10}
 BUILD=${BUILD:-build-bench}
 ((N <= SUBS)) || N=$SUBS
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
-[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" -Dbuildtype=release -Dwerror=false >/dev/null
+[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" -Dbuildtype=release >/dev/null
 ninja -C "$BUILD" -j2 daemon/farol tests/tools/kafka_mock bench/bench_http_sink >/dev/null
 export FAROL=$PWD/$BUILD/daemon/farol FAROL_BUILDDIR=$PWD/$BUILD FAROL_SRCDIR=$PWD
 . tests/integration/lib.sh

@@ -113,7 +113,7 @@ static int dec_int(const struct dec *d, const char *path, const json_t *j, json_
 
 static int dec_time(const struct dec *d, const char *path, const json_t *j, int64_t *out)
 {
-    const char *s;
+    const char *s = NULL;
     char ex[48];
     int rc = dec_string(d, path, j, 64, true, &s);
     if (rc < 0)

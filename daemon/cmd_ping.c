@@ -225,7 +225,7 @@ static int parse_args(int argc, char **argv, struct ping *pg, struct args *a)
     static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
                                              {"socket", required_argument, NULL, 'S'},
                                              {NULL, 0, NULL, 0}};
-    unsigned v;
+    unsigned v = 0;
     int c, bad = 0;
     optind = 1;
     while (!bad && (c = getopt_long(argc, argv, "c:i:t:r:qf:h", longopts, NULL)) != -1) {
