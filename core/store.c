@@ -220,6 +220,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *privdata)
     struct store *s = ac->data;
     struct req *q = list_pop(&s->sent);
     assert(q == privdata);
+    (void)privdata; /* only checked by the assertion */
     int err = 0;
     if (!reply) {
         if (s->ac == ac)
