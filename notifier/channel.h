@@ -64,4 +64,26 @@ const char *channel_status_name(enum channel_status s);
  * keeping the run's first and last two: errors and logs must not carry phone numbers. */
 void channel_mask_digits(char *s);
 
+/* ---- for kinds: one HTTP request per message to a phone number ---- */
+struct http_client;
+struct http_request;
+struct http_response;
+
+/* A send in flight: the caller's callback and the number, masked for log lines. */
+struct channel_attempt {
+    channel_done_fn cb;
+    void *arg;
+    char *to_masked;
+};
+
+/* Send rq (a message to number `to`); answer(attempt, response) follows from the loop and must
+ * end with channel_attempt_done. Returns 0, or http_client_send's error (cb never called). */
+int channel_attempt_send(struct http_client *http, const struct http_request *rq, const char *to,
+                         channel_done_fn cb, void *arg,
+                         void (*answer)(void *attempt, const struct http_response *r));
+/* Report r to the caller, logging a failure as "SUBSYS: WHAT to NUMBER: status (error)" with
+ * the number masked, and free a. */
+void channel_attempt_done(struct channel_attempt *a, const char *subsys, const char *what,
+                          const struct channel_result *r);
+
 #endif

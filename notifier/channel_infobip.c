@@ -18,12 +18,6 @@ struct infobip {
     int64_t timeout_ms;
 };
 
-struct attempt {
-    channel_done_fn cb;
-    void *arg;
-    char *to_masked;
-};
-
 /* Infobip's error body (the classic requestError shape, or the newer errorCode one) as
  * "code: text" for the operator, else the raw start of the answer. */
 static void describe(const struct http_response *r, char *buf, size_t bufsz)
@@ -89,17 +83,11 @@ static json_t *classify(const struct http_response *r, struct channel_result *re
 
 static void on_answer(void *arg, const struct http_response *r)
 {
-    struct attempt *a = arg;
     char buf[320];
     struct channel_result res;
-    json_t *j = classify(r, &res, buf, sizeof buf);
-    if (res.error)
-        log_warn("infobip", "sms to %s: %s (%s)", a->to_masked, channel_status_name(res.status),
-                 res.error);
-    a->cb(a->arg, &res);
+    json_t *j = classify(r, &res, buf, sizeof buf); /* res points into j */
+    channel_attempt_done(arg, "infobip", "sms", &res);
     json_decref(j);
-    free(a->to_masked);
-    free(a);
 }
 
 /* The v3 request: one message, one destination; NULL for text that is not UTF-8. */
@@ -142,12 +130,7 @@ static int infobip_send(struct channel *ch, const struct channel_msg *m, channel
                               .body = body,
                               .body_len = strlen(body),
                               .timeout_ms = k->timeout_ms};
-    char masked[64];
-    struct attempt *a = xcalloc(1, sizeof *a);
-    *a = (struct attempt){cb, arg, xstrdup(log_mask_phone(m->to, masked, sizeof masked))};
-    int rc = http_client_send(k->http, &rq, on_answer, a);
-    if (rc < 0)
-        free(a->to_masked), free(a);
+    int rc = channel_attempt_send(k->http, &rq, m->to, cb, arg, on_answer);
     free(body);
     return rc;
 }

@@ -18,12 +18,6 @@ struct kannel {
     int64_t timeout_ms;
 };
 
-struct attempt {
-    channel_done_fn cb;
-    void *arg;
-    char *to_masked;
-};
-
 static char *hex_of(const char *s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -105,16 +99,10 @@ static void classify(const struct http_response *r, struct channel_result *out, 
 
 static void on_answer(void *arg, const struct http_response *r)
 {
-    struct attempt *a = arg;
     struct channel_result res;
     char buf[320];
     classify(r, &res, buf, sizeof buf);
-    if (res.error)
-        log_warn("kannel", "sms to %s: %s (%s)", a->to_masked, channel_status_name(res.status),
-                 res.error);
-    a->cb(a->arg, &res);
-    free(a->to_masked);
-    free(a);
+    channel_attempt_done(arg, "kannel", "sms", &res);
 }
 
 static int kannel_send(struct channel *ch, const struct channel_msg *m, channel_done_fn cb,
@@ -125,17 +113,9 @@ static int kannel_send(struct channel *ch, const struct channel_msg *m, channel_
     if (!m->to || !*m->to || !m->id || sms_text_analyze(m->text, strlen(m->text), &info) < 0)
         return -EINVAL;
     char *url = build_url(k, m, info.encoding != SMS_ENC_GSM7);
-    struct attempt *a = xcalloc(1, sizeof *a);
-    char masked[64];
-    *a = (struct attempt){
-        .cb = cb, .arg = arg, .to_masked = xstrdup(log_mask_phone(m->to, masked, sizeof masked))};
     struct http_request rq = {.method = "GET", .url = url, .timeout_ms = k->timeout_ms};
-    int rc = http_client_send(k->http, &rq, on_answer, a);
+    int rc = channel_attempt_send(k->http, &rq, m->to, cb, arg, on_answer);
     free(url);
-    if (rc < 0) {
-        free(a->to_masked);
-        free(a);
-    }
     return rc;
 }
 

@@ -20,12 +20,6 @@ struct whatsapp {
     int64_t timeout_ms;
 };
 
-struct attempt {
-    channel_done_fn cb;
-    void *arg;
-    char *to_masked;
-};
-
 #define SPACE " \t\r\n\v\f"
 
 char *channel_whatsapp_param(const char *text)
@@ -129,17 +123,11 @@ static json_t *classify(const struct http_response *r, struct channel_result *re
 
 static void on_answer(void *arg, const struct http_response *r)
 {
-    struct attempt *a = arg;
     char buf[400];
     struct channel_result res;
-    json_t *j = classify(r, &res, buf, sizeof buf);
-    if (res.error)
-        log_warn("whatsapp", "message to %s: %s (%s)", a->to_masked,
-                 channel_status_name(res.status), res.error);
-    a->cb(a->arg, &res);
+    json_t *j = classify(r, &res, buf, sizeof buf); /* res points into j */
+    channel_attempt_done(arg, "whatsapp", "message", &res);
     json_decref(j);
-    free(a->to_masked);
-    free(a);
 }
 
 /* The template message with text as its one body parameter; NULL when text is not UTF-8. */
@@ -179,12 +167,7 @@ static int whatsapp_send(struct channel *ch, const struct channel_msg *m, channe
                               .body = body,
                               .body_len = strlen(body),
                               .timeout_ms = w->timeout_ms};
-    char masked[64];
-    struct attempt *a = xcalloc(1, sizeof *a);
-    *a = (struct attempt){cb, arg, xstrdup(log_mask_phone(m->to, masked, sizeof masked))};
-    int rc = http_client_send(w->http, &rq, on_answer, a);
-    if (rc < 0)
-        free(a->to_masked), free(a);
+    int rc = channel_attempt_send(w->http, &rq, m->to, cb, arg, on_answer);
     free(body);
     return rc;
 }

@@ -102,10 +102,8 @@ static bool has_vars(const struct notif_msg *m)
            strstr(m->ref, "#fb") != NULL;
 }
 
-static int load(struct dispatch *d, struct store_sync *ss, struct cand *c, size_t n,
-                const char *ver)
+static int load(struct store_sync *ss, struct cand *c, size_t n, const char *ver)
 {
-    (void)d;
     char k[6][DISPATCH_KEY];
     struct store_batch b;
     store_batch_init(&b, ss);
@@ -253,7 +251,7 @@ static const char *why_not(int rc)
                            : "the channel cannot carry this message";
 }
 
-static void send_one(struct dispatch *d, struct cand *c, int64_t now)
+static void send_one(struct dispatch *d, struct cand *c)
 {
     char *text = NULL;
     int rc = text_of(d, c, &text);
@@ -279,7 +277,6 @@ static void send_one(struct dispatch *d, struct cand *c, int64_t now)
         struct channel_result r = {.status = CHANNEL_FAILED, .error = why_not(rc)};
         dispatch_result(f, &r);
     }
-    (void)now;
 }
 
 static bool granted(const struct cand *c, const redisReply *r)
@@ -293,7 +290,7 @@ static bool granted(const struct cand *c, const redisReply *r)
 
 /* Queue every candidate's commands, then read the replies in the same order (each candidate's
  * first reply is its claim when it has one) and send the ones whose claim was granted. */
-static int apply(struct dispatch *d, struct store_sync *ss, struct cand *c, size_t n, int64_t now)
+static int apply(struct dispatch *d, struct store_sync *ss, struct cand *c, size_t n)
 {
     char qk[NOTIF_PRIO_COUNT][DISPATCH_KEY];
     for (int p = 0; p < NOTIF_PRIO_COUNT; p++)
@@ -321,7 +318,7 @@ static int apply(struct dispatch *d, struct store_sync *ss, struct cand *c, size
                 d->st.takeovers++;
             }
             if (got)
-                send_one(d, &c[i], now);
+                send_one(d, &c[i]);
         }
     }
     free(cmds);
@@ -377,13 +374,13 @@ static int run(struct dispatch *d, struct store_sync *ss, size_t room, int64_t n
     if (rc < 0)
         *n = 0;
     if (rc == 0 && *n)
-        rc = load(d, ss, c, *n, ver);
+        rc = load(ss, c, *n, ver);
     for (size_t i = 0; rc == 0 && i < *n; i++)
         dispatch_decide(d, &c[i], now);
     if (rc == 0 && *n)
         rc = extras(d, ss, c, *n);
     if (rc == 0 && *n)
-        rc = apply(d, ss, c, *n, now);
+        rc = apply(d, ss, c, *n);
     *held = false;
     for (size_t i = 0; i < *n; i++) {
         *held |= c[i].act == DACT_HOLD;

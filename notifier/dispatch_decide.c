@@ -121,7 +121,7 @@ static int quiet_min(const char *s, int *start, int *end)
 }
 
 /* The channel can take one more now? Takes the token and the spend when it can. */
-static bool channel_takes(struct dispatch *d, struct dchan *ch, int64_t now)
+static bool channel_takes(struct dchan *ch, int64_t now)
 {
     if (ch->blocked || now < ch->paused_until || (ch->streak && ch->inflight))
         return false;
@@ -133,7 +133,6 @@ static bool channel_takes(struct dispatch *d, struct dchan *ch, int64_t now)
         ch->blocked = true;
         return false;
     }
-    (void)d;
     return true;
 }
 
@@ -198,7 +197,7 @@ void dispatch_decide(struct dispatch *d, struct cand *c, int64_t now)
         }
     }
     /* the channel is asked last: a token is taken only for a message that will go */
-    if (!channel_takes(d, &d->chans[c->ch], now) && c->act == DACT_SEND)
+    if (!channel_takes(&d->chans[c->ch], now) && c->act == DACT_SEND)
         c->act = DACT_HOLD;
     else if (c->act == DACT_TAKEOVER && d->chans[c->ch].blocked)
         c->act = DACT_HOLD;
