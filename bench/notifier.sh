@@ -242,7 +242,7 @@ awk -v s="$SUBS" -v p="$FAN_PUB" -v d="$FAN_DONE" -v hwm="$FAN_HWM" -v rss="$RSS
     cat "$WORK/report"
     cat "$WORK/warnings" 2>/dev/null || true
 } | tee "${NOTIFIER_OUT:-/dev/null}"
-[ -z "${KEEP:-}" ] || { mkdir -p "$KEEP"; cp "$WORK"/{*.log,rate.times,wrk.*,*.yaml} "$KEEP"/; }
+[ -z "${KEEP:-}" ] || { mkdir -p "$KEEP"; cp "$WORK"/{*.log,rate.times,wrk.*,*.yaml,tp.cmdstats} "$KEEP"/; }
 if [ -n "${PERF:-}" ]; then
     echo "== perf: where the throughput notifier's CPU went (self)"
     perf report -i "$PERF" --stdio --no-children --percent-limit 1.5 -g none 2>/dev/null | grep -E '^ +[0-9]' | head -30

@@ -20,6 +20,7 @@
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_MAX_BODY (1024 * 1024)
 #define RETRY_AFTER_MAX_MS (366LL * 24 * 3600 * 1000)
+#define SPARE_EASY_MAX 1024 /* idle easy handles kept for reuse */
 
 struct http_req {
     struct http_req *prev, *next;
@@ -55,6 +56,8 @@ struct http_client {
     char *user_agent;
     char *ca_file;
     int no_verify;
+    CURL **spare; /* finished easy handles, reset, for the next requests */
+    size_t n_spare;
     int dispatching;    /* inside check_done: a free must wait until it returns */
     int free_requested; /* http_client_free was called from a done callback */
     int closing;        /* the real free is running: sends are refused */
@@ -258,9 +261,30 @@ static void set_common(struct http_client *c, struct http_req *r, const struct h
     }
 }
 
+/* A handle from the spares (reset: no option of an earlier request survives) or a new one:
+ * a burst of sends then costs no handle set-up beyond the first max_inflight. */
+static CURL *easy_get(struct http_client *c)
+{
+    return c->n_spare ? c->spare[--c->n_spare] : curl_easy_init();
+}
+
+static void easy_put(struct http_client *c, CURL *e)
+{
+    if (!e)
+        return;
+    if (c->closing || c->n_spare == SPARE_EASY_MAX) {
+        curl_easy_cleanup(e);
+        return;
+    }
+    curl_easy_reset(e);
+    if (!c->spare)
+        c->spare = xcalloc(SPARE_EASY_MAX, sizeof *c->spare);
+    c->spare[c->n_spare++] = e;
+}
+
 static void req_free(struct http_req *r)
 {
-    curl_easy_cleanup(r->easy);
+    easy_put(r->c, r->easy);
     curl_slist_free_all(r->headers);
     strbuf_deinit(&r->body);
     free(r);
@@ -270,7 +294,7 @@ static struct http_req *req_build(struct http_client *c, const struct http_reque
 {
     struct http_req *r = xcalloc(1, sizeof *r);
     r->c = c;
-    r->easy = curl_easy_init();
+    r->easy = easy_get(c);
     if (!r->easy) {
         free(r);
         return NULL;
@@ -460,6 +484,9 @@ static void really_free(struct http_client *c)
         complete(r, CURLE_ABORTED_BY_CALLBACK, -ECANCELED);
         req_free(r);
     }
+    while (c->n_spare)
+        curl_easy_cleanup(c->spare[--c->n_spare]);
+    free(c->spare);
     curl_multi_cleanup(c->multi);
     /* cleanup may close cached connections without a CURL_POLL_REMOVE for each */
     while (c->socks)

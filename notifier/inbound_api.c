@@ -81,7 +81,14 @@ static int report(struct inbound_api *a, struct store_sync *ss, const char *chan
     a->st.reports++;
     if (channel)
         rc = notif_store_by_provider(ss, channel, pid, &id, a->err, sizeof a->err);
-    if (rc == 0)
+    if (rc == -ENOENT) { /* maybe faster than the send's outcome: kept for it */
+        rc = notif_store_park(ss, channel, pid, status, error, &id, a->err, sizeof a->err);
+        if (rc == 0)
+            a->st.parked++;
+        if (rc == 0)
+            return 0;
+    }
+    if (rc >= 0)
         rc = apply(a, ss, id ? id : pid, status, error);
     if (rc == -ENOENT)
         a->st.unknown++;

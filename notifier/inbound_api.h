@@ -9,12 +9,13 @@
  *   POST {prefix}/twilio/status      Twilio status callbacks, signed with the auth token
  *                                    (X-Twilio-Signature over the public callback URL).
  * Each report updates the message's record (notif_store): wamids and Twilio SIDs are mapped
- * back through notif_store_by_provider(channel, id). A state never goes backwards: a late
- * sent/accepted keeps delivered, and read (WhatsApp, Twilio) stays above delivered.
- * Answers: 200 (unknown ids included: providers would retry them forever), 400 for a body that
- * cannot be read, 401 for a bad signature, 403 for a failed subscription check, 503 while Redis
- * is unreachable (the provider retries). Secrets never reach the logs; numbers are masked.
- * The Redis connection comes from the caller's db callbacks (notifier/inbound.h). */
+ * back through notif_store_by_provider(channel, id); a report faster than the send's own
+ * outcome (no mapping yet) is parked for it (notif_store_park). A state never goes backwards: a
+ * late sent/accepted keeps delivered, and read (WhatsApp, Twilio) stays above delivered. Answers:
+ * 200 (unknown ids included: providers would retry them forever), 400 for a body that cannot be
+ * read, 401 for a bad signature, 403 for a failed subscription check, 503 while Redis is
+ * unreachable (the provider retries). Secrets never reach the logs; numbers are masked. The Redis
+ * connection comes from the caller's db callbacks (notifier/inbound.h). */
 #ifndef FAROL_INBOUND_API_H
 #define FAROL_INBOUND_API_H
 
@@ -44,6 +45,7 @@ struct inbound_api_stats {
     unsigned long reports;      /* status entries read from providers */
     unsigned long updates;      /* records written */
     unsigned long unknown;      /* entries naming no known message */
+    unsigned long parked;       /* entries whose provider id is not mapped yet: kept for it */
     unsigned long stale;        /* entries older than the recorded state (kept) */
     unsigned long ignored;      /* states farol does not record (Twilio queued, sending...) */
     unsigned long bad;          /* requests answered 400 */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/loop.h"
+#include "core/strbuf.h"
 #include "core/xmalloc.h"
 
 #define PROVIDER_TTL_S (7 * 86400)
@@ -40,27 +41,55 @@ int notif_store_id(char *buf, size_t bufsz, const char *subscriber, const char *
     return n < 0 || (size_t)n >= bufsz ? -EINVAL : 0;
 }
 
+/* A JSON string: quotes, backslashes and control characters escaped; UTF-8 passes through. */
+static void put_json_string(struct strbuf *sb, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    strbuf_add(sb, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t run = 0;
+        while (p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
+            run++;
+        strbuf_add(sb, (const char *)p, run);
+        p += run;
+        if (*p == '"' || *p == '\\') {
+            char esc[2] = {'\\', (char)*p++};
+            strbuf_add(sb, esc, 2);
+        } else if (*p) {
+            char esc[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
+            strbuf_add(sb, esc, 6);
+            p++;
+        }
+    }
+    strbuf_add(sb, "\"", 1);
+}
+
+static void put_field(struct strbuf *sb, const char *key, const char *value)
+{
+    if (!value)
+        return;
+    strbuf_add(sb, sb->len > 1 ? "," : "", sb->len > 1);
+    put_json_string(sb, key);
+    strbuf_add(sb, ":", 1);
+    put_json_string(sb, value);
+}
+
+/* The record, keys in sorted order and compact, as jansson's JSON_SORT_KEYS wrote it before:
+ * written by hand because every message writes two of them. Caller frees. */
 static char *record_json_owned(const char *status, const char *channel, const char *provider_id,
                                const char *error, const char *owner)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "status", json_string(status));
-    if (owner)
-        json_object_set_new(o, "owner", json_string(owner));
-    if (channel)
-        json_object_set_new(o, "channel", json_string(channel));
-    if (provider_id)
-        json_object_set_new(o, "provider_id", json_string(provider_id));
-    if (error)
-        json_object_set_new(o, "error", json_string(error));
-    json_object_set_new(o, "ts", json_integer(loop_wall_ms()));
-    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(o);
-    if (!s)
-        abort(); /* only on OOM, fatal like xmalloc */
-    char *copy = xstrdup(s);
-    free(s);
-    return copy;
+    struct strbuf sb = {0};
+    char ts[40];
+    strbuf_add(&sb, "{", 1);
+    put_field(&sb, "channel", channel);
+    put_field(&sb, "error", error);
+    put_field(&sb, "owner", owner);
+    put_field(&sb, "provider_id", provider_id);
+    put_field(&sb, "status", status);
+    snprintf(ts, sizeof ts, ",\"ts\":%lld}", (long long)loop_wall_ms());
+    strbuf_adds(&sb, ts);
+    return strbuf_take(&sb);
 }
 
 static char *record_json(const char *status, const char *channel, const char *provider_id,
@@ -121,6 +150,39 @@ int notif_store_release(struct store_sync *ss, const char *id, char *err, size_t
         return fail(ss, r, "release", err, errsz);
     freeReplyObject(r);
     return 0;
+}
+
+/* A report for a provider id not mapped yet: the mapped message id when it exists by now, else
+ * park the record it should become, keeping the higher-ranked of two (the ranks of
+ * inbound_api: sent/queued < delivered/failed < read). */
+static const char park_lua[] =
+    "local id = redis.call('GET', KEYS[1])\n"
+    "if id then return id end\n"
+    "local rank = {sent = 1, queued = 1, delivered = 2, failed = 2, read = 3}\n"
+    "local old = redis.call('GET', KEYS[2])\n"
+    "if old and (rank[string.match(old, '\"status\":\"([^\"]*)\"')] or 0) > "
+    "(rank[ARGV[2]] or 0) then return 0 end\n"
+    "redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[3])\n"
+    "return 0";
+
+int notif_store_park(struct store_sync *ss, const char *channel, const char *provider_id,
+                     const char *status, const char *error, char **id, char *err, size_t errsz)
+{
+    char pk[512], ek[512], ttl[24];
+    store_sync_key(ss, pk, sizeof pk, "notif:provider:%s:%s", channel, provider_id);
+    store_sync_key(ss, ek, sizeof ek, "notif:early:%s:%s", channel, provider_id);
+    snprintf(ttl, sizeof ttl, "%d", NOTIF_STORE_PARK_S);
+    char *v = record_json(status, channel, provider_id, error);
+    redisReply *r = store_sync_command_argv(
+        ss, 8, (const char *[]){"EVAL", park_lua, "2", pk, ek, v, status, ttl}, NULL);
+    free(v);
+    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_INTEGER))
+        return fail(ss, r, "park", err, errsz);
+    int mapped = r->type == REDIS_REPLY_STRING;
+    if (mapped)
+        *id = xstrndup(r->str, r->len);
+    freeReplyObject(r);
+    return mapped;
 }
 
 static char *field(json_t *o, const char *k)
@@ -195,12 +257,17 @@ void notif_record_deinit(struct notif_record *r)
 
 /* ---- the same operations queued on a batch, for the dispatcher's rounds ---- */
 
-/* Overwrite only a claim still in flight: a delivery report that came first is kept. */
+/* Overwrite only a claim still in flight: a delivery report that came first is kept. With a
+ * provider id, map it back, and apply a report parked before the mapping existed. */
 static const char settle_lua[] =
     "local v = redis.call('GET', KEYS[1])\n"
     "if v and not string.find(v, '\"status\": *\"sending\"') then return 0 end\n"
     "redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')\n"
-    "if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end\n"
+    "if ARGV[2] ~= '' then\n"
+    "  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])\n"
+    "  local e = redis.call('GET', KEYS[3])\n"
+    "  if e then redis.call('SET', KEYS[1], e, 'KEEPTTL'); redis.call('DEL', KEYS[3]) end\n"
+    "end\n"
     "return 1";
 
 /* Take over a dead instance's claim: only while it is still exactly what was read. */
@@ -232,15 +299,17 @@ void notif_store_takeover_add(struct store_batch *b, const char *id, const char 
 void notif_store_settle_add(struct store_batch *b, const char *id, const char *status,
                             const char *channel, const char *provider_id, const char *error)
 {
-    char key[512], pk[512] = "", ttl[24];
+    char key[512], pk[512] = "", ek[512] = "", ttl[24];
     store_sync_key(b->ss, key, sizeof key, "notif:%s", id);
-    if (provider_id && channel)
+    if (provider_id && channel) {
         store_sync_key(b->ss, pk, sizeof pk, "notif:provider:%s:%s", channel, provider_id);
+        store_sync_key(b->ss, ek, sizeof ek, "notif:early:%s:%s", channel, provider_id);
+    }
     snprintf(ttl, sizeof ttl, "%d", PROVIDER_TTL_S);
     char *v = record_json(status, channel, provider_id, error);
-    store_batch_add(
-        b, 8,
-        (const char *[]){"EVAL", settle_lua, "2", key, pk[0] ? pk : key, v, pk[0] ? id : "", ttl});
+    store_batch_add(b, 9,
+                    (const char *[]){"EVAL", settle_lua, "3", key, pk[0] ? pk : key,
+                                     ek[0] ? ek : key, v, pk[0] ? id : "", ttl});
     free(v);
 }
 

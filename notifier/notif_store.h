@@ -44,6 +44,15 @@ int notif_store_get(struct store_sync *ss, const char *id, struct notif_record *
 /* The message id a provider's message id belongs to (caller frees *id). 0, -ENOENT or -EIO. */
 int notif_store_by_provider(struct store_sync *ss, const char *channel, const char *provider_id,
                             char **id, char *err, size_t errsz);
+/* How long a parked report waits for its mapping. */
+#define NOTIF_STORE_PARK_S 3600
+/* A delivery report naming a provider id that has no mapping yet (the send's outcome is still
+ * on its way to Redis, maybe from another instance). Returns 1 with *id (caller frees) when the
+ * mapping exists by now: apply the report as usual; 0 when the record it should become was
+ * parked (notif:early:, NOTIF_STORE_PARK_S, the higher-ranked of two kept) for the settle that
+ * writes the mapping to apply; -EIO. */
+int notif_store_park(struct store_sync *ss, const char *channel, const char *provider_id,
+                     const char *status, const char *error, char **id, char *err, size_t errsz);
 /* Free what a record holds. */
 void notif_record_deinit(struct notif_record *r);
 /* Parse a record's stored JSON (a GET's reply). 0, or -EINVAL (out is then empty). */
@@ -56,7 +65,8 @@ void notif_store_claim_add(struct store_batch *b, const char *id, const char *ch
 /* take over a claim a dead instance left at "sending" if it still reads old (reply 1 = taken); */
 void notif_store_takeover_add(struct store_batch *b, const char *id, const char *old,
                               const char *channel, const char *owner);
-/* record the outcome unless a delivery report got there first (reply 1 = written); */
+/* record the outcome unless a delivery report got there first (reply 1 = written); with a
+ * provider id, map it back and apply a report parked for it (notif_store_park); */
 void notif_store_settle_add(struct store_batch *b, const char *id, const char *status,
                             const char *channel, const char *provider_id, const char *error);
 /* give a claim back while it is still "sending" (reply: keys deleted). */

@@ -1,7 +1,7 @@
 /* test_notif_store: the notifier's exactly-once records in a private redis-server: one claim
  * per message across connections, outcomes keep the TTL, delivery reports find their message,
- * a released claim can be retried but a finished one cannot, and a dead Redis never says
- * "send". */
+ * a released claim can be retried but a finished one cannot, records read back exactly, a
+ * report faster than the send's outcome waits for it, and a dead Redis never says "send". */
 #include <check.h>
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -117,6 +117,76 @@ START_TEST(release_only_while_sending)
 }
 END_TEST
 
+/* Records are written by hand (no JSON library on the hot path): what they hold must read
+ * back exactly, quotes, backslashes, control characters and UTF-8 included. */
+START_TEST(records_read_back_exactly)
+{
+    char err[256];
+    const char *why =
+        "HTTP 400: {\"error\":\"bad \\\"to\\\"\"}\n\tlinha 2 \x01 \xc3\xa7\xe2\x80\x8f";
+    ck_assert_int_eq(notif_store_claim(ss, "s5:o1:t", "sms", 60, err, sizeof err), 1);
+    ck_assert_int_eq(
+        notif_store_outcome(ss, "s5:o1:t", "failed", "sms", "id\"1", why, err, sizeof err), 0);
+    struct notif_record rec;
+    ck_assert_int_eq(notif_store_get(ss, "s5:o1:t", &rec, err, sizeof err), 0);
+    ck_assert_str_eq(rec.status, "failed");
+    ck_assert_str_eq(rec.channel, "sms");
+    ck_assert_str_eq(rec.provider_id, "id\"1");
+    ck_assert_str_eq(rec.error, why);
+    ck_assert_int_gt(rec.ts_ms, 1700000000000LL);
+    notif_record_deinit(&rec);
+}
+END_TEST
+
+static const char *status_of(const char *id)
+{
+    static char st[32];
+    char err[256];
+    struct notif_record rec;
+    ck_assert_int_eq(notif_store_get(ss, id, &rec, err, sizeof err), 0);
+    snprintf(st, sizeof st, "%s", rec.status);
+    notif_record_deinit(&rec);
+    return st;
+}
+
+static void settle(const char *id, const char *status, const char *channel, const char *pid)
+{
+    struct store_batch b;
+    store_batch_init(&b, ss);
+    notif_store_settle_add(&b, id, status, channel, pid, NULL);
+    ck_assert_int_eq(store_batch_end(&b), 0);
+}
+
+/* A delivery report can beat the send's own outcome to Redis: it waits for the mapping and the
+ * settle applies it; once mapped, parking answers with the message instead. */
+START_TEST(early_reports_wait_for_their_mapping)
+{
+    char err[256], *id = NULL;
+    ck_assert_int_eq(notif_store_claim(ss, "s6:o1:t", "wa", 60, err, sizeof err), 1);
+    ck_assert_int_eq(notif_store_park(ss, "wa", "wamid.6", "delivered", NULL, &id, err, sizeof err),
+                     0);
+    /* a late "sent" does not replace the parked "delivered"; "read" does */
+    ck_assert_int_eq(notif_store_park(ss, "wa", "wamid.6", "sent", NULL, &id, err, sizeof err), 0);
+    ck_assert_str_eq(status_of("s6:o1:t"), "sending");
+    settle("s6:o1:t", "sent", "wa", "wamid.6");
+    ck_assert_str_eq(status_of("s6:o1:t"), "delivered");
+    ck_assert_int_eq(ttl("farol:notif:early:wa:wamid.6"), -2); /* applied, gone */
+    ck_assert_int_eq(notif_store_park(ss, "wa", "wamid.6", "read", NULL, &id, err, sizeof err), 1);
+    ck_assert_str_eq(id, "s6:o1:t");
+    free(id);
+    /* without a report, the settle writes its own outcome */
+    ck_assert_int_eq(notif_store_claim(ss, "s7:o1:t", "wa", 60, err, sizeof err), 1);
+    settle("s7:o1:t", "sent", "wa", "wamid.7");
+    ck_assert_str_eq(status_of("s7:o1:t"), "sent");
+    /* a report for an id nobody ever maps expires */
+    ck_assert_int_eq(notif_store_park(ss, "wa", "wamid.x", "failed", "no", &id, err, sizeof err),
+                     0);
+    long long t = ttl("farol:notif:early:wa:wamid.x");
+    ck_assert_int_gt(t, NOTIF_STORE_PARK_S - 100);
+    ck_assert_int_le(t, NOTIF_STORE_PARK_S);
+}
+END_TEST
+
 START_TEST(dead_redis_never_says_send)
 {
     char err[256];
@@ -136,6 +206,8 @@ static Suite *suite(void)
     tcase_add_test(tc, one_claim_per_message_across_connections);
     tcase_add_test(tc, outcome_keeps_ttl_and_maps_the_provider_id);
     tcase_add_test(tc, release_only_while_sending);
+    tcase_add_test(tc, records_read_back_exactly);
+    tcase_add_test(tc, early_reports_wait_for_their_mapping);
     tcase_add_test(tc, dead_redis_never_says_send);
     suite_add_tcase(s, tc);
     return s;
