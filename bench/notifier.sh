@@ -11,7 +11,10 @@
 #               max_inflight INFLIGHT (default 256): msg/s at the sink from its first request to
 #               its last; the notifier's CPU and peak RSS (VmHWM), Redis's CPU, the connections
 #               farol held to the sink; then wrk against the same sink URL with the same request
-#               (form POST) at -c INFLIGHT, and at -c equal to the connections farol used.
+#               (form POST) at -c INFLIGHT, and at -c equal to the connections farol used; then
+#               bench_http_floor, farol's HTTP client alone (libcurl multi on the loop, no Redis,
+#               no templates, no bus) sending N of that request at -c INFLIGHT: the ceiling of
+#               any notifier built on libcurl here.
 #               Targets: >= 10,000 msg/s and >= 0.5x wrk.
 #   rate:       RATE (default 200) msg/s with burst BURST (default 1), RATE x (SECS + 5) messages
 #               queued (>= 12,000 at the defaults): over SECS s (60; 10 with --quick) from the
@@ -41,7 +44,7 @@ BUILD=${BUILD:-build-bench}
 ((N <= SUBS)) || N=$SUBS
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" -Dbuildtype=release >/dev/null
-ninja -C "$BUILD" -j2 daemon/farol tests/tools/kafka_mock bench/bench_http_sink >/dev/null
+ninja -C "$BUILD" -j2 daemon/farol tests/tools/kafka_mock bench/bench_http_sink bench/bench_http_floor >/dev/null
 export FAROL=$PWD/$BUILD/daemon/farol FAROL_BUILDDIR=$PWD/$BUILD FAROL_SRCDIR=$PWD
 . tests/integration/lib.sh
 . bench/lib/isp.sh
@@ -176,6 +179,12 @@ run_wrk() { # CONNECTIONS: requests/s
 }
 WRK_HI=$(run_wrk "$INFLIGHT")
 WRK_LO=$(run_wrk "$TP_CONNS")
+# -- libcurl alone (bench_http_floor: the notifier's HTTP client, nothing else) --
+curl -sf -X POST "$SINK/_sink/reset" >/dev/null
+FLOOR_BODY=$(awk -F'"' '/^wrk.body/ { print $2 }' "$WORK/post.lua")
+read -r _ FLOOR_OK _ FLOOR_RATE FLOOR_CPU < <("$FAROL_BUILDDIR/bench/bench_http_floor" --url "$SINK/sms" \
+    --body "$FLOOR_BODY" -n "$N" -c "$INFLIGHT") || fail "bench_http_floor"
+((FLOOR_OK == N)) || fail "bench_http_floor: $FLOOR_OK of $N answered 200"
 
 # -- rate --
 RN=$((RATE * (SECS + 5)))
@@ -221,13 +230,14 @@ stop_part "$WORK/fan.log"
 
 awk -v n="$TP_N" -v f="$TP_FIRST" -v l="$TP_LAST" -v p="$TP_PUB" -v w="$WRK_HI" -v wl="$WRK_LO" \
     -v c="$(cpu_s "$C0" "$C1")" -v r="$(cpu_s "$R0" "$R1")" -v hwm="$TP_HWM" -v inf="$INFLIGHT" \
-    -v conns="$TP_CONNS" -v done="$TP_DONE" -v dir="$WORK" 'BEGIN { fl = (l - f) / 1e6; rate = (n - 1) / fl
+    -v conns="$TP_CONNS" -v done="$TP_DONE" -v dir="$WORK" -v fr="$FLOOR_RATE" -v fc="$FLOOR_CPU" 'BEGIN { fl = (l - f) / 1e6; rate = (n - 1) / fl
     printf "throughput: %d messages in %.2f s from the first request to the last = %.0f msg/s (first request %.2f s after publishing began; all sent %.2f s after it)\n", n, fl, rate, (f / 1000 - p) / 1000, (done - p) / 1000
     printf "notifier: CPU %.2f s (%.0f%% of one core over the run, %.0f msg per CPU-second), peak RSS (VmHWM) %d MB; Redis CPU %.2f s; connections to the sink: %d (max_inflight %d)\n", c, 100 * c / ((done - p) / 1000), n / c, hwm / 1024, r, conns, inf
     while ((getline line < (dir "/tp.cmdstats")) > 0) { split(line, a, " "); cmds += a[1]; us += a[3]
         if (a[2] == "zrangebyscore") rounds = a[1] / 4; if (k++ < 6) top = top sprintf("%s %s %s", k > 1 ? "," : "", a[2], a[1]) }
     printf "Redis meanwhile: %d commands (%.1f per message, %.2f s inside Redis); %d dispatch rounds (ZRANGEBYSCORE / 4), %.1f messages per round; most called:%s\n", cmds, cmds / n, us / 1e6, rounds, n / rounds, top
     printf "peer wrk -t2, same sink and request: %d req/s at -c %d, %d req/s at -c %d\n", w, inf, wl, conns
+    printf "libcurl alone (bench_http_floor: farol'"'"'s HTTP client and nothing else, -c %d): %d req/s, %.2f CPU-s for %d = %.2fx wrk; farol reaches %.2fx of it\n", inf, fr, fc, n, fr / w, rate / fr
     printf "ratio farol/wrk: %.2fx at -c %d (target >= 0.5x), %.2fx at -c %d; target >= 10,000 msg/s: %s\n", rate / w, inf, rate / wl, conns, (rate >= 10000 ? "met" : "missed") }' >"$WORK/report"
 awk -v n="$RATE_N" -v mx="$RATE_MAX" -v avg="$RATE_AVG" -v err="$RATE_ERR" -v rate="$RATE" \
     -v burst="$BURST" -v secs="$SECS" -v q="$RN" -v bmin="$RATE_BMIN" -v bmax="$RATE_BMAX" \

@@ -167,6 +167,55 @@ static int extras(struct dispatch *d, struct store_sync *ss, struct cand *c, siz
     return rc;
 }
 
+/* ---- spend: capped channels reserve this round's sends in Redis, and give back the rest ---- */
+
+static bool capped(const struct dchan *ch)
+{
+    return ch->cfg->daily_cap > 0 && ch->cfg->cost > 0;
+}
+
+/* Up to n sends on each capped channel (n candidates could all pick it). */
+static int spend_reserve(struct dispatch *d, struct store_sync *ss, size_t n, int64_t now)
+{
+    struct store_batch b;
+    store_batch_init(&b, ss);
+    for (size_t i = 0; i < d->cfg.n_channels; i++)
+        if (capped(&d->chans[i]) && !spend_wait_ms(&d->chans[i].spend, now))
+            notif_store_spend_reserve_add(&b, d->chans[i].cfg->ch->name, now, d->chans[i].cfg->cost,
+                                          d->chans[i].cfg->daily_cap, (unsigned)n);
+    for (size_t i = 0; i < d->cfg.n_channels; i++) {
+        struct dchan *ch = &d->chans[i];
+        if (!capped(ch) || spend_wait_ms(&ch->spend, now))
+            continue;
+        redisReply *r = store_batch_next(&b);
+        unsigned got =
+            r && r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? (unsigned)r->integer : 0;
+        if (r)
+            freeReplyObject(r);
+        spend_grant(&ch->spend, got, (unsigned)n, now);
+        if (spend_wait_ms(&ch->spend, now))
+            log_warn("notifier",
+                     "channel %s: today's spend cap (%g) is used up; nothing more on it "
+                     "until 00:00 UTC",
+                     ch->cfg->ch->name, ch->cfg->daily_cap);
+    }
+    return store_batch_end(&b);
+}
+
+/* What the round reserved and did not use goes back for the next round or instance. */
+static int spend_give_back(struct dispatch *d, struct store_sync *ss, int64_t now)
+{
+    struct store_batch b;
+    store_batch_init(&b, ss);
+    for (size_t i = 0; i < d->cfg.n_channels; i++) {
+        unsigned left = spend_return(&d->chans[i].spend);
+        if (left)
+            notif_store_spend_return_add(&b, d->chans[i].cfg->ch->name, now,
+                                         left * d->chans[i].cfg->cost);
+    }
+    return store_batch_end(&b);
+}
+
 static void cand_free(struct cand *c)
 {
     redisReply *r[] = {
@@ -345,7 +394,7 @@ static size_t capacity(struct dispatch *d, int64_t now, size_t room, int64_t *wa
         struct dchan *ch = &d->chans[i];
         int64_t w = IDLE_MS;
         unsigned a = 0;
-        int64_t broke = spend_wait_ms(&ch->spend, ch->cfg->cost, now);
+        int64_t broke = spend_wait_ms(&ch->spend, now);
         if (now < ch->paused_until)
             w = ch->paused_until - now;
         else if (broke) /* today's spend is used up: nothing until the next UTC day */
@@ -374,6 +423,8 @@ static int run(struct dispatch *d, struct store_sync *ss, size_t room, int64_t n
     if (rc < 0)
         *n = 0;
     if (rc == 0 && *n)
+        rc = spend_reserve(d, ss, *n, now);
+    if (rc == 0 && *n)
         rc = load(ss, c, *n, ver);
     for (size_t i = 0; rc == 0 && i < *n; i++)
         dispatch_decide(d, &c[i], now);
@@ -381,6 +432,11 @@ static int run(struct dispatch *d, struct store_sync *ss, size_t room, int64_t n
         rc = extras(d, ss, c, *n);
     if (rc == 0 && *n)
         rc = apply(d, ss, c, *n);
+    if (rc == 0 && *n)
+        rc = spend_give_back(d, ss, now);
+    for (size_t i = 0; rc < 0 && i < d->cfg.n_channels; i++)
+        spend_return(
+            &d->chans[i].spend); /* lost with the connection: spent too little, never more */
     *held = false;
     for (size_t i = 0; i < *n; i++) {
         *held |= c[i].act == DACT_HOLD;

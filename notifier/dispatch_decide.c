@@ -129,7 +129,7 @@ static bool channel_takes(struct dchan *ch, int64_t now)
         ch->blocked = true;
         return false;
     }
-    if (spend_take(&ch->spend, ch->cfg->cost, now) < 0) {
+    if (spend_take(&ch->spend) < 0) {
         ch->blocked = true;
         return false;
     }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/loop.h"
 #include "core/strbuf.h"
@@ -318,4 +319,48 @@ void notif_store_release_add(struct store_batch *b, const char *id)
     char key[512];
     store_sync_key(b->ss, key, sizeof key, "notif:%s", id);
     store_batch_add(b, 4, (const char *[]){"EVAL", release_lua, "1", key});
+}
+
+/* ---- the daily spend of capped channels, shared by instances and restarts ---- */
+
+/* Reserve up to ARGV[3] sends costing ARGV[1] each under the day's cap ARGV[2]; reply: how
+ * many. The key outlives its day by one, for the operator who wants to read it. */
+static const char spend_lua[] =
+    "local spent = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+    "local cost, cap = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local n = math.min(tonumber(ARGV[3]), math.floor((cap - spent) / cost + 1e-9))\n"
+    "if n <= 0 then return 0 end\n"
+    "redis.call('INCRBYFLOAT', KEYS[1], n * cost)\n"
+    "redis.call('EXPIRE', KEYS[1], 172800)\n"
+    "return n";
+
+static void spend_key(struct store_sync *ss, char *buf, size_t bufsz, const char *channel,
+                      int64_t now_ms)
+{
+    time_t t = (time_t)(now_ms / 1000);
+    struct tm tm;
+    char day[16];
+    gmtime_r(&t, &tm);
+    strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    store_sync_key(ss, buf, bufsz, "notif:spend:%s:%s", channel, day);
+}
+
+void notif_store_spend_reserve_add(struct store_batch *b, const char *channel, int64_t now_ms,
+                                   double cost, double cap, unsigned wanted)
+{
+    char key[512], c[32], m[32], w[16];
+    spend_key(b->ss, key, sizeof key, channel, now_ms);
+    snprintf(c, sizeof c, "%.17g", cost);
+    snprintf(m, sizeof m, "%.17g", cap);
+    snprintf(w, sizeof w, "%u", wanted);
+    store_batch_add(b, 7, (const char *[]){"EVAL", spend_lua, "1", key, c, m, w});
+}
+
+void notif_store_spend_return_add(struct store_batch *b, const char *channel, int64_t now_ms,
+                                  double amount)
+{
+    char key[512], a[40];
+    spend_key(b->ss, key, sizeof key, channel, now_ms);
+    snprintf(a, sizeof a, "%.17g", -amount);
+    store_batch_add(b, 3, (const char *[]){"INCRBYFLOAT", key, a});
 }

@@ -69,7 +69,15 @@ void notif_store_takeover_add(struct store_batch *b, const char *id, const char 
  * provider id, map it back and apply a report parked for it (notif_store_park); */
 void notif_store_settle_add(struct store_batch *b, const char *id, const char *status,
                             const char *channel, const char *provider_id, const char *error);
-/* give a claim back while it is still "sending" (reply: keys deleted). */
+/* give a claim back while it is still "sending" (reply: keys deleted); */
 void notif_store_release_add(struct store_batch *b, const char *id);
+/* reserve up to wanted sends of channel costing cost each within the UTC day's cap (the day of
+ * now_ms, farol:notif:spend:{channel}:{YYYY-MM-DD}; reply: how many were granted, 0 when the
+ * day's spend is used up); */
+void notif_store_spend_reserve_add(struct store_batch *b, const char *channel, int64_t now_ms,
+                                   double cost, double cap, unsigned wanted);
+/* give back amount of a reservation (reserved on the day of now_ms) that was not used. */
+void notif_store_spend_return_add(struct store_batch *b, const char *channel, int64_t now_ms,
+                                  double amount);
 
 #endif

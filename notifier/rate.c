@@ -45,26 +45,37 @@ unsigned rate_available(const struct rate_bucket *b, int64_t now_ms, int64_t *wa
 
 void spend_init(struct spend_cap *s, double cap)
 {
-    *s = (struct spend_cap){.cap = cap, .day = -1};
+    *s = (struct spend_cap){.cap = cap, .broke_day = -1};
 }
 
-int64_t spend_wait_ms(const struct spend_cap *s, double cost, int64_t now_ms)
+void spend_grant(struct spend_cap *s, unsigned n, unsigned wanted, int64_t now_ms)
+{
+    s->granted = n;
+    if (!n && wanted)
+        s->broke_day = now_ms / 86400000;
+}
+
+int spend_take(struct spend_cap *s)
+{
+    if (s->cap <= 0)
+        return 0;
+    if (!s->granted)
+        return -EDQUOT;
+    s->granted--;
+    return 0;
+}
+
+unsigned spend_return(struct spend_cap *s)
+{
+    unsigned n = s->granted;
+    s->granted = 0;
+    return n;
+}
+
+int64_t spend_wait_ms(const struct spend_cap *s, int64_t now_ms)
 {
     int64_t day = now_ms / 86400000;
-    if (s->cap <= 0 || day != s->day || s->spent + cost <= s->cap + 1e-9)
+    if (s->cap <= 0 || day != s->broke_day)
         return 0;
     return (day + 1) * 86400000 - now_ms;
-}
-
-int spend_take(struct spend_cap *s, double cost, int64_t now_ms)
-{
-    int64_t day = now_ms / 86400000;
-    if (day != s->day) {
-        s->day = day;
-        s->spent = 0;
-    }
-    if (s->cap > 0 && s->spent + cost > s->cap + 1e-9)
-        return -EDQUOT;
-    s->spent += cost;
-    return 0;
 }

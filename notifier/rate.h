@@ -27,19 +27,26 @@ int64_t rate_take(struct rate_bucket *b, int64_t now_ms);
  * (may be NULL) says when the next one is there. */
 unsigned rate_available(const struct rate_bucket *b, int64_t now_ms, int64_t *wait_ms);
 
+/* The daily spend cap's local side. The day's spend itself is shared by every notifier
+ * instance and survives restarts (notif_store_spend_reserve_add): each round reserves the sends
+ * it may make there, uses them here, and gives back what it did not use. */
 struct spend_cap {
-    double cap;   /* per UTC day; <= 0 = no cap */
-    double spent; /* today */
-    int64_t day;  /* days since the epoch of "today" */
+    double cap;        /* per UTC day; <= 0 = no cap */
+    unsigned granted;  /* sends reserved for this round and not used yet */
+    int64_t broke_day; /* days since the epoch whose cap is used up; -1: none */
 };
 
-/* No spending yet; cap <= 0 disables the cap. */
+/* Nothing reserved; cap <= 0 disables the cap. */
 void spend_init(struct spend_cap *s, double cap);
-/* Account a message costing cost at now_ms if today's total stays within the cap: 0, or
- * -EDQUOT (nothing accounted) when it would exceed it. */
-int spend_take(struct spend_cap *s, double cost, int64_t now_ms);
-/* 0 when a message costing cost could be accounted at now_ms, else the milliseconds until the
- * next UTC day, when the cap starts again. */
-int64_t spend_wait_ms(const struct spend_cap *s, double cost, int64_t now_ms);
+/* The shared store granted n of the wanted sends at now_ms; none of several wanted means the
+ * day's cap is used up. */
+void spend_grant(struct spend_cap *s, unsigned n, unsigned wanted, int64_t now_ms);
+/* Use one reserved send: 0, or -EDQUOT when none is left. Without a cap, always 0. */
+int spend_take(struct spend_cap *s);
+/* The reserved sends not used, to give back; none are left after. */
+unsigned spend_return(struct spend_cap *s);
+/* 0 when the channel may reserve at now_ms, else the milliseconds until the next UTC day, when
+ * its cap starts again. */
+int64_t spend_wait_ms(const struct spend_cap *s, int64_t now_ms);
 
 #endif

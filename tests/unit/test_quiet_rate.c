@@ -128,14 +128,24 @@ START_TEST(spend_cap_per_utc_day)
 {
     struct spend_cap s;
     spend_init(&s, 1.00);
-    for (int i = 0; i < 20; i++)
-        ck_assert_int_eq(spend_take(&s, 0.05, T0), 0);
-    ck_assert_int_eq(spend_take(&s, 0.05, T0), -EDQUOT);
-    ck_assert_int_eq(spend_wait_ms(&s, 0.05, T0), 3 * HOUR); /* T0 is 21:00Z */
-    ck_assert_int_eq(spend_wait_ms(&s, 0.0, T0), 0);
-    ck_assert_int_eq(spend_take(&s, 0.05, T0 + 3 * HOUR + 1), 0); /* 00:00Z: a new day */
+    spend_grant(&s, 3, 5, T0); /* the store had room for 3 of 5 */
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(spend_take(&s), 0);
+    ck_assert_int_eq(spend_take(&s), -EDQUOT);
+    ck_assert_int_eq(spend_wait_ms(&s, T0), 0); /* some were granted: not used up yet */
+    spend_grant(&s, 2, 5, T0);
+    ck_assert_int_eq(spend_take(&s), 0);
+    ck_assert_uint_eq(spend_return(&s), 1); /* one reserved, not used: given back */
+    ck_assert_uint_eq(spend_return(&s), 0);
+    spend_grant(&s, 0, 5, T0); /* none: the day's cap is used up */
+    ck_assert_int_eq(spend_take(&s), -EDQUOT);
+    ck_assert_int_eq(spend_wait_ms(&s, T0), 3 * HOUR);     /* T0 is 21:00Z */
+    ck_assert_int_eq(spend_wait_ms(&s, T0 + 3 * HOUR), 0); /* 00:00Z: a new day */
+    spend_grant(&s, 0, 0, T0 + 3 * HOUR);                  /* nothing wanted says nothing */
+    ck_assert_int_eq(spend_wait_ms(&s, T0 + 3 * HOUR), 0);
     spend_init(&s, 0);
-    ck_assert_int_eq(spend_take(&s, 1e9, T0), 0);
+    ck_assert_int_eq(spend_take(&s), 0); /* no cap */
+    ck_assert_int_eq(spend_wait_ms(&s, T0), 0);
 }
 END_TEST
 
