@@ -101,7 +101,7 @@ static void fallback(struct dispatch *d, struct store_batch *b, const struct fli
     const struct dispatch_channel *dc = d->chans[f->ch].cfg;
     if (dc->fallback < 0 || strstr(f->m.ref, "#fb"))
         return;
-    char ref[DISPATCH_KEY], qk[DISPATCH_KEY], vars[DISPATCH_KEY], due[24];
+    char ref[DISPATCH_KEY], qk[DISPATCH_KEY], vars[DISPATCH_KEY], own[DISPATCH_KEY], due[24];
     snprintf(ref, sizeof ref, "%s#fb", f->m.ref);
     struct notif_msg m;
     if (notif_msg_make(&m, f->m.sub, ref, f->m.type) < 0)
@@ -109,7 +109,10 @@ static void fallback(struct dispatch *d, struct store_batch *b, const struct fli
     dispatch_qkey(b->ss, f->prio, qk, sizeof qk);
     store_sync_key(b->ss, vars, sizeof vars, "notif:vars:%s", m.id);
     snprintf(due, sizeof due, "%" PRId64, loop_wall_ms() + dc->fallback_after_ms);
+    store_sync_key(b->ss, own, sizeof own, "notif:vars:%s", f->m.id);
     const char *via = d->chans[dc->fallback].cfg->ch->name;
+    /* the same message: a usage message's figures, a restoration's outage come along */
+    store_batch_add(b, 3, (const char *[]){"COPY", own, vars});
     store_batch_add(b, 6, (const char *[]){"HSET", vars, "after", f->m.id, "via", via});
     store_batch_add(b, 3, (const char *[]){"EXPIRE", vars, "3456000"});
     store_batch_add(b, 5, (const char *[]){"ZADD", qk, "NX", due, m.id});

@@ -162,6 +162,10 @@ await "s9's fallback SMS" 20 kannel_has_sms '^[^ ]+ \+?5511900000009 .*Identific
 await "s8's fallback dropped" 15 bash -c "[ -z \"\$(redis-cli -s $REDIS_SOCK ZSCORE farol:notif:q:0 's8:o-5#fb:outage-opened')\" ]"
 [ "$(sms_to 5511900000008)" = 0 ] || fail "s8 got an SMS although WhatsApp delivered"
 [ -z "$(rcli GET 's8:o-5#fb:outage-opened')" ] || fail "s8's fallback was claimed"
+# a usage message's fallback is the same message: its figures come along
+publish "{\"v\":1,\"type\":\"threshold\",\"ts\":\"$(iso "$(date +%s)")\",\"data\":{\"subscriber\":\"s9\",\"cycle\":\"2026-11\",\"percent\":90,\"used_octets\":90000000000,\"cap_octets\":100000000000,\"crossed_at\":\"$(iso "$(date +%s)")\"}}"
+await "s9's usage fallback SMS" 20 kannel_has_sms '^[^ ]+ \+?5511900000009 .*usou 90% da sua franquia'
+kannel_sms_lines | grep -E '^[^ ]+ \+?5511900000009 .*usou 90%' | grep -q ' de .*[0-9]' || fail "usage fallback without its figures: $(kannel_sms_lines | grep 5511900000009)"
 
 # -- nobody to send it with: a dead letter with the reason, nothing else --
 outage o-4 1 opened '["s7"]' '[]'
