@@ -25,7 +25,10 @@
 #               notifier's peak RSS and Redis's memory growth.
 # Every notifier is ready (consumer group joined) before its events are published: a probe
 # outage of cause "planned" (which queues nothing) must reach Redis first.
-# Env: SUBS, N, INFLIGHT, RATE, BURST, SECS, WRK_SECS (10), BUILD (build-bench: release);
+# NOTIFIERS=K runs the throughput part with K notifier instances side by side (one consumer
+# group, one set of Redis queues: the claims keep every message to one send); CPU is their sum,
+# RSS the largest, max_inflight is per instance.
+# Env: SUBS, N, INFLIGHT, NOTIFIERS (1), RATE, BURST, SECS, WRK_SECS (10), BUILD (build-bench: release);
 # PERF=FILE records the throughput part's notifier with `perf record` and prints the top of
 # `perf report`; KEEP=DIR keeps the raw files (sink arrival times, logs, events).
 # Needs wrk (apt-get install -y wrk, done here when missing).
@@ -36,6 +39,7 @@ QUICK=0
 SUBS=${SUBS:-100000}
 N=${N:-$SUBS}
 INFLIGHT=${INFLIGHT:-256}
+NOTIFIERS=${NOTIFIERS:-1}
 RATE=${RATE:-200}
 BURST=${BURST:-1}
 SECS=${SECS:-$((QUICK ? 10 : 60))}
@@ -110,25 +114,40 @@ events() { # ID COUNT: one outage adding sub-0 .. sub-(COUNT-1), 2,000 ids an ev
     done
 }
 publish() { "$FAROL" bus publish --config "$CONF" - >/dev/null 2>"$WORK/publish.err" || fail "publish: $(cat "$WORK/publish.err")"; }
-start_part() { # NAME DELAY RATE BURST: mock, config, notifier (NPID), joined
+start_part() { # NAME DELAY RATE BURST [INSTANCES]: mock, config, notifiers (NPID, NPIDS), joined
     [ -z "${MOCK_PID:-}" ] || { kill -TERM "$MOCK_PID"; wait "$MOCK_PID" || true; }
     rcli --scan --pattern 'farol:notif:*' | xargs -r -n 1000 redis-cli -s "$REDIS_SOCK" UNLINK >/dev/null
     start_mock -b 1 -t farol.alarms:1 -t farol.outages:2 -t farol.deadletter:1 -t farol.maintenance:1 \
         -t farol.usage:1 -t farol.thresholds:1 -t farol.notifications:1
     CONF=$WORK/$1.yaml
     notifier_conf "$2" "$3" "$4" >"$CONF"
-    start_bg "$WORK/$1.log" "$FAROL" run --config "$CONF" --role notifier
-    NPID=$LAST_PID
-    wait_for_log "$WORK/$1.log" "daemon: ready" 30
+    NPIDS=()
+    local i log
+    for ((i = 0; i < ${5:-1}; i++)); do
+        log=$WORK/$1.log
+        ((i == 0)) || log=$WORK/$1.$i.log
+        start_bg "$log" "$FAROL" run --config "$CONF" --role notifier
+        NPIDS+=("$LAST_PID")
+        wait_for_log "$log" "daemon: ready" 30
+    done
+    NPID=${NPIDS[0]}
+    if ((${5:-1} > 1)); then # every instance has its partitions (the group has rebalanced)
+        for log in "$WORK/$1".*.log; do
+            await "$(basename "$log") in the group" 30 grep -q 'partitions assigned' "$log"
+        done
+    fi
     outage_line "probe-$1" 1 opened planned '[]' | publish
     await "the $1 notifier to join the bus" 30 bash -c "[ \"\$(redis-cli -s $REDIS_SOCK HEXISTS farol:notif:ctx:probe-$1 kind)\" = 1 ]"
 }
-stop_part() { # LOG: stop the notifier; its warnings and errors, counted, go to the report
-    kill -TERM "$NPID"
-    wait "$NPID" || fail "notifier: exit status $?"
-    grep -E ' (warn|error) ' "$1" | cut -d' ' -f2- | sort | uniq -c | sort -rn | head -3 |
+stop_part() { # LOG: stop the notifiers; their warnings and errors, counted, go to the report
+    local p
+    kill -TERM "${NPIDS[@]}"
+    for p in "${NPIDS[@]}"; do wait "$p" || fail "notifier: exit status $?"; done
+    grep -hE ' (warn|error) ' "${1%.log}"*.log | cut -d' ' -f2- | sort | uniq -c | sort -rn | head -3 |
         sed "s|^|$(basename "$1" .log) notifier warning: |" >>"$WORK/warnings" || true
 }
+cpu_all() { local p t=0; for p in "${NPIDS[@]}"; do t=$((t + $(cpu_ticks "$p"))); done; echo "$t"; }
+hwm_max() { local p m=0 v; for p in "${NPIDS[@]}"; do v=$(status_kb "$p" VmHWM); ((v > m)) && m=$v; done; echo "$m"; }
 await_sent() { # COUNT SECONDS: the sink has COUNT requests, the notifier still running
     local deadline=$((SECONDS + $2))
     until has_sent "$1"; do
@@ -141,9 +160,9 @@ conns() { ss -Htn state established "( dport = :$SPORT )" | wc -l; }
 
 # -- throughput --
 events o-tp "$N" >"$WORK/tp.events"
-start_part tp 0s 100000 100000
+start_part tp 0s 100000 100000 "$NOTIFIERS"
 curl -sf -X POST "$SINK/_sink/reset" >/dev/null
-C0=$(cpu_ticks "$NPID") R0=$(cpu_ticks "$REDIS_PID")
+C0=$(cpu_all) R0=$(cpu_ticks "$REDIS_PID")
 (while :; do conns; sleep 0.5; done) >"$WORK/conns" 2>/dev/null &
 track $!
 CONNS_PID=$!
@@ -157,7 +176,7 @@ TP_PUB=$(now)
 publish <"$WORK/tp.events"
 await_sent "$N" 300
 TP_DONE=$(now)
-C1=$(cpu_ticks "$NPID") R1=$(cpu_ticks "$REDIS_PID") TP_HWM=$(status_kb "$NPID" VmHWM)
+C1=$(cpu_all) R1=$(cpu_ticks "$REDIS_PID") TP_HWM=$(hwm_max)
 kill "$CONNS_PID"
 rcli INFO commandstats | tr -d '\r' | awk -F'[:,=]' '/^cmdstat_/ { sub("cmdstat_", "", $1); print $3, $1, $5 }' |
     sort -rn >"$WORK/tp.cmdstats"
@@ -230,9 +249,9 @@ stop_part "$WORK/fan.log"
 
 awk -v n="$TP_N" -v f="$TP_FIRST" -v l="$TP_LAST" -v p="$TP_PUB" -v w="$WRK_HI" -v wl="$WRK_LO" \
     -v c="$(cpu_s "$C0" "$C1")" -v r="$(cpu_s "$R0" "$R1")" -v hwm="$TP_HWM" -v inf="$INFLIGHT" \
-    -v conns="$TP_CONNS" -v done="$TP_DONE" -v dir="$WORK" -v fr="$FLOOR_RATE" -v fc="$FLOOR_CPU" 'BEGIN { fl = (l - f) / 1e6; rate = (n - 1) / fl
+    -v conns="$TP_CONNS" -v done="$TP_DONE" -v dir="$WORK" -v fr="$FLOOR_RATE" -v fc="$FLOOR_CPU" -v k="$NOTIFIERS" 'BEGIN { fl = (l - f) / 1e6; rate = (n - 1) / fl
     printf "throughput: %d messages in %.2f s from the first request to the last = %.0f msg/s (first request %.2f s after publishing began; all sent %.2f s after it)\n", n, fl, rate, (f / 1000 - p) / 1000, (done - p) / 1000
-    printf "notifier: CPU %.2f s (%.0f%% of one core over the run, %.0f msg per CPU-second), peak RSS (VmHWM) %d MB; Redis CPU %.2f s; connections to the sink: %d (max_inflight %d)\n", c, 100 * c / ((done - p) / 1000), n / c, hwm / 1024, r, conns, inf
+    printf "notifier (%d instance%s): CPU %.2f s (%.0f%% of one core over the run, %.0f msg per CPU-second), peak RSS (VmHWM) %d MB; Redis CPU %.2f s; connections to the sink: %d (max_inflight %d)\n", k, (k > 1 ? "s" : ""), c, 100 * c / ((done - p) / 1000), n / c, hwm / 1024, r, conns, inf
     while ((getline line < (dir "/tp.cmdstats")) > 0) { split(line, a, " "); cmds += a[1]; us += a[3]
         if (a[2] == "zrangebyscore") rounds = a[1] / 4; if (k++ < 6) top = top sprintf("%s %s %s", k > 1 ? "," : "", a[2], a[1]) }
     printf "Redis meanwhile: %d commands (%.1f per message, %.2f s inside Redis); %d dispatch rounds (ZRANGEBYSCORE / 4), %.1f messages per round; most called:%s\n", cmds, cmds / n, us / 1e6, rounds, n / rounds, top
