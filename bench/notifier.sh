@@ -87,11 +87,7 @@ notifier_conf() { # DELAY RATE BURST
     cat <<YAML
 log: {level: info}
 redis: {address: "unix:$REDIS_SOCK", command_timeout: 60s}
-bus:
-  transport: kafka
-  kafka:
-    brokers: "$BROKERS"
-    properties: {session.timeout.ms: 6000, heartbeat.interval.ms: 500, reconnect.backoff.max.ms: 200, auto.commit.interval.ms: 200, fetch.wait.max.ms: 10}
+$(bus_yaml "fetch.wait.max.ms: 10")
 notifier:
   notify_delay: $1
   max_inflight: $INFLIGHT
@@ -117,8 +113,7 @@ publish() { "$FAROL" bus publish --config "$CONF" - >/dev/null 2>"$WORK/publish.
 start_part() { # NAME DELAY RATE BURST [INSTANCES]: mock, config, notifiers (NPID, NPIDS), joined
     [ -z "${MOCK_PID:-}" ] || { kill -TERM "$MOCK_PID"; wait "$MOCK_PID" || true; }
     rcli --scan --pattern 'farol:notif:*' | xargs -r -n 1000 redis-cli -s "$REDIS_SOCK" UNLINK >/dev/null
-    start_mock -b 1 -t farol.alarms:1 -t farol.outages:2 -t farol.deadletter:1 -t farol.maintenance:1 \
-        -t farol.usage:1 -t farol.thresholds:1 -t farol.notifications:1
+    start_farol_mock
     CONF=$WORK/$1.yaml
     notifier_conf "$2" "$3" "$4" >"$CONF"
     NPIDS=()

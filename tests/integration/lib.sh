@@ -65,6 +65,24 @@ start_mock() {
     BROKERS=$(cat "$WORK/bootstrap")
 }
 
+# start_farol_mock: the mock with every topic the stages use, as the notifier tests want it.
+start_farol_mock() {
+    start_mock -b 1 -t farol.alarms:1 -t farol.outages:2 -t farol.deadletter:1 -t farol.maintenance:1 \
+        -t farol.usage:1 -t farol.thresholds:1 -t farol.notifications:1
+}
+
+# bus_yaml [PROPERTIES]: a config's bus section for the mock at $BROKERS, with consumer settings
+# that rejoin a group in seconds (and PROPERTIES, "k: v, ..." more).
+bus_yaml() {
+    cat <<YAML
+bus:
+  transport: kafka
+  kafka:
+    brokers: "$BROKERS"
+    properties: {session.timeout.ms: 6000, heartbeat.interval.ms: 500, reconnect.backoff.max.ms: 200, auto.commit.interval.ms: 200${1:+, $1}}
+YAML
+}
+
 KPROPS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X reconnect.backoff.max.ms=200
         -X auto.commit.interval.ms=200)
 

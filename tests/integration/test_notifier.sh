@@ -12,8 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kannel.sh"
 start_redis
-start_mock -b 1 -t farol.alarms:1 -t farol.outages:2 -t farol.deadletter:1 -t farol.maintenance:1 \
-    -t farol.usage:1 -t farol.thresholds:1 -t farol.notifications:1
+start_farol_mock
 read -r LPORT <<<"$(kannel_free_ports 1)"
 export KANNEL_MO_URL="http://127.0.0.1:$LPORT/kannel/mo"
 export KANNEL_SMSBOX_EXTRA=$'http-request-retry = 30\nhttp-queue-delay = 1'
@@ -69,11 +68,7 @@ await "WhatsApp API up" 10 kannel_listening "$WAPORT"
 cat >"$WORK/farol.yaml" <<YAML
 log: {level: debug}
 redis: {address: "unix:$REDIS_SOCK"}
-bus:
-  transport: kafka
-  kafka:
-    brokers: "$BROKERS"
-    properties: {session.timeout.ms: 6000, heartbeat.interval.ms: 500, reconnect.backoff.max.ms: 200, auto.commit.interval.ms: 200}
+$(bus_yaml)
 notifier:
   listen: "127.0.0.1:$LPORT"
   notify_delay: 2s

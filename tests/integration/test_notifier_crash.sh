@@ -10,8 +10,7 @@ set -euo pipefail
 . "$(dirname "$0")/kannel.sh"
 N=${NOTIFIER_CRASH_N:-10000}
 start_redis
-start_mock -b 1 -t farol.alarms:1 -t farol.outages:2 -t farol.deadletter:1 -t farol.maintenance:1 \
-    -t farol.usage:1 -t farol.thresholds:1 -t farol.notifications:1
+start_farol_mock
 read -r LPORT LPORT2 <<<"$(kannel_free_ports 2)"
 # Kannel retries delivery reports the dead notifier could not take
 export KANNEL_SMSBOX_EXTRA=$'http-request-retry = 60\nhttp-queue-delay = 1'
@@ -29,11 +28,7 @@ PY
 cat >"$WORK/farol.yaml" <<YAML
 log: {level: info}
 redis: {address: "unix:$REDIS_SOCK"}
-bus:
-  transport: kafka
-  kafka:
-    brokers: "$BROKERS"
-    properties: {session.timeout.ms: 6000, heartbeat.interval.ms: 500, reconnect.backoff.max.ms: 200, auto.commit.interval.ms: 200}
+$(bus_yaml)
 notifier:
   listen: "127.0.0.1:$LPORT"
   notify_delay: 0s

@@ -11,8 +11,7 @@ DOWN=${NOTIFIER_GATEWAY_DOWN:-60}
 K=30 # messages of each kind
 RATE=10
 start_redis
-start_mock -b 1 -t farol.alarms:1 -t farol.outages:2 -t farol.deadletter:1 -t farol.maintenance:1 \
-    -t farol.usage:1 -t farol.thresholds:1 -t farol.notifications:1
+start_farol_mock
 read -r LPORT <<<"$(kannel_free_ports 1)"
 export KANNEL_SMSBOX_EXTRA=$'http-request-retry = 60\nhttp-queue-delay = 1'
 start_kannel
@@ -29,11 +28,7 @@ PY
 cat >"$WORK/farol.yaml" <<YAML
 log: {level: info}
 redis: {address: "unix:$REDIS_SOCK"}
-bus:
-  transport: kafka
-  kafka:
-    brokers: "$BROKERS"
-    properties: {session.timeout.ms: 6000, heartbeat.interval.ms: 500, reconnect.backoff.max.ms: 200, auto.commit.interval.ms: 200}
+$(bus_yaml)
 notifier:
   listen: "127.0.0.1:$LPORT"
   notify_delay: 0s

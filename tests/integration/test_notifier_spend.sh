@@ -9,8 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/kannel.sh"
 N=12
 start_redis
-start_mock -b 1 -t farol.alarms:1 -t farol.outages:2 -t farol.deadletter:1 -t farol.maintenance:1 \
-    -t farol.usage:1 -t farol.thresholds:1 -t farol.notifications:1
+start_farol_mock
 read -r P1 P2 <<<"$(kannel_free_ports 2)"
 start_kannel
 rcli() { redis-cli -s "$REDIS_SOCK" "$@"; }
@@ -25,11 +24,7 @@ conf() { # PORT CAP
     cat <<YAML
 log: {level: info}
 redis: {address: "unix:$REDIS_SOCK", command_timeout: 2s}
-bus:
-  transport: kafka
-  kafka:
-    brokers: "$BROKERS"
-    properties: {session.timeout.ms: 6000, heartbeat.interval.ms: 500, reconnect.backoff.max.ms: 200, auto.commit.interval.ms: 200}
+$(bus_yaml)
 notifier:
   listen: "127.0.0.1:$1"
   notify_delay: 0s
