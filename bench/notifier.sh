@@ -244,9 +244,9 @@ stop_part "$WORK/fan.log"
 
 awk -v n="$TP_N" -v f="$TP_FIRST" -v l="$TP_LAST" -v p="$TP_PUB" -v w="$WRK_HI" -v wl="$WRK_LO" \
     -v c="$(cpu_s "$C0" "$C1")" -v r="$(cpu_s "$R0" "$R1")" -v hwm="$TP_HWM" -v inf="$INFLIGHT" \
-    -v conns="$TP_CONNS" -v done="$TP_DONE" -v dir="$WORK" -v fr="$FLOOR_RATE" -v fc="$FLOOR_CPU" -v k="$NOTIFIERS" 'BEGIN { fl = (l - f) / 1e6; rate = (n - 1) / fl
+    -v conns="$TP_CONNS" -v done="$TP_DONE" -v dir="$WORK" -v fr="$FLOOR_RATE" -v fc="$FLOOR_CPU" -v inst="$NOTIFIERS" 'BEGIN { fl = (l - f) / 1e6; rate = (n - 1) / fl
     printf "throughput: %d messages in %.2f s from the first request to the last = %.0f msg/s (first request %.2f s after publishing began; all sent %.2f s after it)\n", n, fl, rate, (f / 1000 - p) / 1000, (done - p) / 1000
-    printf "notifier (%d instance%s): CPU %.2f s (%.0f%% of one core over the run, %.0f msg per CPU-second), peak RSS (VmHWM) %d MB; Redis CPU %.2f s; connections to the sink: %d (max_inflight %d)\n", k, (k > 1 ? "s" : ""), c, 100 * c / ((done - p) / 1000), n / c, hwm / 1024, r, conns, inf
+    printf "notifier (%d instance%s): CPU %.2f s (%.0f%% of one core over the run, %.0f msg per CPU-second), peak RSS (VmHWM) %d MB; Redis CPU %.2f s; connections to the sink: %d (max_inflight %d)\n", inst, (inst > 1 ? "s" : ""), c, 100 * c / ((done - p) / 1000), n / c, hwm / 1024, r, conns, inf
     while ((getline line < (dir "/tp.cmdstats")) > 0) { split(line, a, " "); cmds += a[1]; us += a[3]
         if (a[2] == "zrangebyscore") rounds = a[1] / 4; if (k++ < 6) top = top sprintf("%s %s %s", k > 1 ? "," : "", a[2], a[1]) }
     printf "Redis meanwhile: %d commands (%.1f per message, %.2f s inside Redis); %d dispatch rounds (ZRANGEBYSCORE / 4), %.1f messages per round; most called:%s\n", cmds, cmds / n, us / 1e6, rounds, n / rounds, top
