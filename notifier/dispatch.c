@@ -509,7 +509,7 @@ struct dispatch *dispatch_new(struct loop *loop, const struct dispatch_config *c
          * slack in every second for that jitter, so no second of its log exceeds rate + burst */
         rate_init(&d->chans[i].bucket, dc->rate > 0 ? dc->rate * 0.99 : 1e9,
                   (double)(dc->burst > 0 ? dc->burst : 1), now);
-        spend_init(&d->chans[i].spend, dc->daily_cap);
+        spend_init(&d->chans[i].spend, dc->cost > 0 ? dc->daily_cap : 0); /* free: no cap */
     }
     d->inflight = strmap_new();
     d->round_timer = loop_timer_new(loop, round_cb, d);
