@@ -42,23 +42,52 @@ int notif_store_id(char *buf, size_t bufsz, const char *subscriber, const char *
     return n < 0 || (size_t)n >= bufsz ? -EINVAL : 0;
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped; UTF-8 passes through. */
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one (stray or missing
+ * continuation bytes, overlong forms, surrogates, beyond U+10FFFF: what JSON parsers refuse). */
+static size_t utf8_len(const unsigned char *p)
+{
+    size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (!n || p[0] > 0xf4)
+        return 0;
+    uint32_t cp = p[0] & (0x7f >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped, UTF-8 passed through, and
+ * a byte that is no UTF-8 (a gateway answering in Latin-1) replaced by U+FFFD, so the record
+ * always parses back. */
 static void put_json_string(struct strbuf *sb, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     strbuf_add(sb, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t run = 0;
-        while (p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
+        size_t run = 0, n;
+        while (p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
             run++;
         strbuf_add(sb, (const char *)p, run);
         p += run;
+        if (!*p)
+            break;
         if (*p == '"' || *p == '\\') {
             char esc[2] = {'\\', (char)*p++};
             strbuf_add(sb, esc, 2);
-        } else if (*p) {
+        } else if (*p < 0x20) {
             char esc[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
             strbuf_add(sb, esc, 6);
+            p++;
+        } else if ((n = utf8_len(p)) > 0) {
+            strbuf_add(sb, (const char *)p, n);
+            p += n;
+        } else {
+            strbuf_adds(sb, "\\ufffd");
             p++;
         }
     }

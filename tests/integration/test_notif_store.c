@@ -135,6 +135,14 @@ START_TEST(records_read_back_exactly)
     ck_assert_str_eq(rec.error, why);
     ck_assert_int_gt(rec.ts_ms, 1700000000000LL);
     notif_record_deinit(&rec);
+    /* a gateway answering in Latin-1: the stray bytes become U+FFFD, the record still parses */
+    ck_assert_int_eq(notif_store_outcome(ss, "s5:o1:t", "failed", "sms", NULL,
+                                         "n\xe3o autorizado \xed\xa0\x80 \xc3", err, sizeof err),
+                     0);
+    ck_assert_int_eq(notif_store_get(ss, "s5:o1:t", &rec, err, sizeof err), 0);
+    ck_assert_str_eq(rec.error, "n\xef\xbf\xbdo autorizado \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+                                "\xef\xbf\xbd");
+    notif_record_deinit(&rec);
 }
 END_TEST
 
