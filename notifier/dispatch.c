@@ -192,11 +192,10 @@ static int spend_reserve(struct dispatch *d, struct store_sync *ss, size_t n, in
             r && r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? (unsigned)r->integer : 0;
         if (r)
             freeReplyObject(r);
-        spend_grant(&ch->spend, got, (unsigned)n, now);
-        if (spend_wait_ms(&ch->spend, now))
+        if (spend_grant(&ch->spend, got, (unsigned)n, now))
             log_warn("notifier",
                      "channel %s: today's spend cap (%g) is used up; nothing more on it "
-                     "until 00:00 UTC",
+                     "until 00:00 UTC (or what another instance gives back)",
                      ch->cfg->ch->name, ch->cfg->daily_cap);
     }
     return store_batch_end(&b);
@@ -397,7 +396,7 @@ static size_t capacity(struct dispatch *d, int64_t now, size_t room, int64_t *wa
         int64_t broke = spend_wait_ms(&ch->spend, now);
         if (now < ch->paused_until)
             w = ch->paused_until - now;
-        else if (broke) /* today's spend is used up: nothing until the next UTC day */
+        else if (broke) /* today's spend is used up: ask again in a minute, or tomorrow */
             w = broke;
         else if (!(ch->streak && ch->inflight))
             a = rate_available(&ch->bucket, now, &w);

@@ -48,11 +48,16 @@ void spend_init(struct spend_cap *s, double cap)
     *s = (struct spend_cap){.cap = cap, .broke_day = -1};
 }
 
-void spend_grant(struct spend_cap *s, unsigned n, unsigned wanted, int64_t now_ms)
+bool spend_grant(struct spend_cap *s, unsigned n, unsigned wanted, int64_t now_ms)
 {
     s->granted = n;
-    if (!n && wanted)
-        s->broke_day = now_ms / 86400000;
+    if (n || !wanted)
+        return false;
+    int64_t day = now_ms / 86400000, midnight = (day + 1) * 86400000;
+    s->recheck = now_ms + SPEND_RECHECK_MS < midnight ? now_ms + SPEND_RECHECK_MS : midnight;
+    bool first = s->broke_day != day;
+    s->broke_day = day;
+    return first;
 }
 
 int spend_take(struct spend_cap *s)
@@ -74,8 +79,7 @@ unsigned spend_return(struct spend_cap *s)
 
 int64_t spend_wait_ms(const struct spend_cap *s, int64_t now_ms)
 {
-    int64_t day = now_ms / 86400000;
-    if (s->cap <= 0 || day != s->broke_day)
+    if (s->cap <= 0 || now_ms >= s->recheck)
         return 0;
-    return (day + 1) * 86400000 - now_ms;
+    return s->recheck - now_ms;
 }

@@ -6,6 +6,7 @@
 #ifndef FAROL_RATE_H
 #define FAROL_RATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct rate_bucket {
@@ -33,20 +34,25 @@ unsigned rate_available(const struct rate_bucket *b, int64_t now_ms, int64_t *wa
 struct spend_cap {
     double cap;        /* per UTC day; <= 0 = no cap */
     unsigned granted;  /* sends reserved for this round and not used yet */
-    int64_t broke_day; /* days since the epoch whose cap is used up; -1: none */
+    int64_t recheck;   /* wall ms before which no reservation is tried (cap used up) */
+    int64_t broke_day; /* days since the epoch last found used up; -1: none */
 };
+
+/* How often a channel whose cap is used up asks again: another instance may give back what
+ * it reserved and did not use. */
+#define SPEND_RECHECK_MS 60000
 
 /* Nothing reserved; cap <= 0 disables the cap. */
 void spend_init(struct spend_cap *s, double cap);
-/* The shared store granted n of the wanted sends at now_ms; none of several wanted means the
- * day's cap is used up. */
-void spend_grant(struct spend_cap *s, unsigned n, unsigned wanted, int64_t now_ms);
+/* The shared store granted n of the wanted sends at now_ms. None of several wanted means the
+ * day's cap is used up: no reservation is tried for SPEND_RECHECK_MS (or until the next UTC
+ * day, if sooner). Returns true the first time that happens in a day (worth a log line). */
+bool spend_grant(struct spend_cap *s, unsigned n, unsigned wanted, int64_t now_ms);
 /* Use one reserved send: 0, or -EDQUOT when none is left. Without a cap, always 0. */
 int spend_take(struct spend_cap *s);
 /* The reserved sends not used, to give back; none are left after. */
 unsigned spend_return(struct spend_cap *s);
-/* 0 when the channel may reserve at now_ms, else the milliseconds until the next UTC day, when
- * its cap starts again. */
+/* 0 when the channel may reserve at now_ms, else the milliseconds until it may ask again. */
 int64_t spend_wait_ms(const struct spend_cap *s, int64_t now_ms);
 
 #endif
