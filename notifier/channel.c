@@ -58,3 +58,8 @@ void channel_attempt_done(struct channel_attempt *a, const char *subsys, const c
     free(a->to_masked);
     free(a);
 }
+
+char *channel_opt_dup(const char *s)
+{
+    return s && *s ? xstrdup(s) : NULL;
+}

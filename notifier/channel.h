@@ -64,6 +64,9 @@ const char *channel_status_name(enum channel_status s);
  * keeping the run's first and last two: errors and logs must not carry phone numbers. */
 void channel_mask_digits(char *s);
 
+/* A copy of an optional setting: NULL when s is NULL or empty. */
+char *channel_opt_dup(const char *s);
+
 /* ---- for kinds: one HTTP request per message to a phone number ---- */
 struct http_client;
 struct http_request;

@@ -144,11 +144,6 @@ static void infobip_free(struct channel *ch)
 
 static const struct channel_ops infobip_ops = {"infobip", infobip_send, infobip_free};
 
-static char *dup_or_null(const char *s)
-{
-    return s && *s ? xstrdup(s) : NULL;
-}
-
 struct channel *channel_infobip_new(struct http_client *http,
                                     const struct channel_infobip_config *c, char *err, size_t errsz)
 {
@@ -164,8 +159,8 @@ struct channel *channel_infobip_new(struct http_client *http,
     k->url =
         xasprintf("%.*s/sms/3/messages", (int)(c->base_url[n - 1] == '/' ? n - 1 : n), c->base_url);
     k->auth = xasprintf("Authorization: App %s", c->api_key);
-    k->from = dup_or_null(c->from);
-    k->dlr_url = dup_or_null(c->dlr_url);
+    k->from = channel_opt_dup(c->from);
+    k->dlr_url = channel_opt_dup(c->dlr_url);
     k->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 10000;
     return &k->ch;
 }

@@ -129,11 +129,6 @@ static void kannel_free(struct channel *ch)
 
 static const struct channel_ops kannel_ops = {"kannel", kannel_send, kannel_free};
 
-static char *dup_or_null(const char *s)
-{
-    return s && *s ? xstrdup(s) : NULL;
-}
-
 struct channel *channel_kannel_new(struct http_client *http, const struct channel_kannel_config *c,
                                    char *err, size_t errsz)
 {
@@ -148,9 +143,9 @@ struct channel *channel_kannel_new(struct http_client *http, const struct channe
     k->url = xstrdup(c->sendsms_url);
     k->user = xstrdup(c->username);
     k->pass = xstrdup(c->password);
-    k->from = dup_or_null(c->from);
-    k->smsc = dup_or_null(c->smsc);
-    k->dlr_url = dup_or_null(c->dlr_url);
+    k->from = channel_opt_dup(c->from);
+    k->smsc = channel_opt_dup(c->smsc);
+    k->dlr_url = channel_opt_dup(c->dlr_url);
     k->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 10000;
     return &k->ch;
 }

@@ -251,15 +251,15 @@ static int outage_restored(struct plan *pl, const struct outage *o)
     return finish(pl, &b);
 }
 
-/* The ETA or public message changed: everyone told about this outage hears it. */
-static int outage_update(struct plan *pl, const struct outage *o)
+/* Every member of set (a full key) gets message (ref, type), due now: scanned 1,000 at a
+ * time, each chunk queued in one batch. */
+static int enqueue_members(struct plan *pl, const char *set, const char *ref,
+                           enum template_type type)
 {
-    char told_k[KEY], ref[KEY], cursor[32] = "0";
-    key(pl, told_k, "notif:told:%s", o->id);
-    snprintf(ref, sizeof ref, "%s#u%" PRIu32, o->id, o->seq);
+    char cursor[32] = "0";
     do {
         redisReply *r = store_sync_command_argv(
-            pl->ss, 5, (const char *[]){"SSCAN", told_k, cursor, "COUNT", "1000"}, NULL);
+            pl->ss, 5, (const char *[]){"SSCAN", set, cursor, "COUNT", "1000"}, NULL);
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
             freeReplyObject(r);
             snprintf(pl->err, pl->errsz, "Redis: SSCAN %s", store_sync_errstr(pl->ss));
@@ -270,8 +270,7 @@ static int outage_update(struct plan *pl, const struct outage *o)
         store_batch_init(&b, pl->ss);
         for (size_t i = 0; i < r->element[1]->elements; i++) {
             struct notif_msg m;
-            if (notif_msg_make(&m, r->element[1]->element[i]->str, ref, TEMPLATE_OUTAGE_UPDATED) ==
-                0)
+            if (notif_msg_make(&m, r->element[1]->element[i]->str, ref, type) == 0)
                 enqueue(pl, &b, &m, pl->now, 1);
         }
         freeReplyObject(r);
@@ -279,6 +278,15 @@ static int outage_update(struct plan *pl, const struct outage *o)
             return -EIO;
     } while (strcmp(cursor, "0"));
     return 0;
+}
+
+/* The ETA or public message changed: everyone told about this outage hears it. */
+static int outage_update(struct plan *pl, const struct outage *o)
+{
+    char told_k[KEY], ref[KEY];
+    key(pl, told_k, "notif:told:%s", o->id);
+    snprintf(ref, sizeof ref, "%s#u%" PRIu32, o->id, o->seq);
+    return enqueue_members(pl, told_k, ref, TEMPLATE_OUTAGE_UPDATED);
 }
 
 static int plan_outage(struct plan *pl, const struct outage *o)
@@ -378,29 +386,9 @@ static int window_listed(struct plan *pl, const struct maintenance *w, const cha
 /* End and overrun events carry no list: the occurrence's audience hears them. */
 static int window_audience(struct plan *pl, const struct maintenance *w, const char *occ)
 {
-    char aud[KEY], cursor[32] = "0";
+    char aud[KEY];
     key(pl, aud, "notif:aud:%s", occ);
-    do {
-        redisReply *r = store_sync_command_argv(
-            pl->ss, 5, (const char *[]){"SSCAN", aud, cursor, "COUNT", "1000"}, NULL);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            freeReplyObject(r);
-            snprintf(pl->err, pl->errsz, "Redis: SSCAN %s", store_sync_errstr(pl->ss));
-            return -EIO;
-        }
-        snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
-        struct store_batch b;
-        store_batch_init(&b, pl->ss);
-        for (size_t i = 0; i < r->element[1]->elements; i++) {
-            struct notif_msg m;
-            if (notif_msg_make(&m, r->element[1]->element[i]->str, occ, window_type(w->phase)) == 0)
-                enqueue(pl, &b, &m, pl->now, 1);
-        }
-        freeReplyObject(r);
-        if (finish(pl, &b) < 0)
-            return -EIO;
-    } while (strcmp(cursor, "0"));
-    return 0;
+    return enqueue_members(pl, aud, occ, window_type(w->phase));
 }
 
 static int plan_window(struct plan *pl, const struct maintenance *w)

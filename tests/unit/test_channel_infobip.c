@@ -14,43 +14,14 @@
 #include "notifier/channel_infobip.h"
 #include "notifier/http_client.h"
 #include "tests/support/check_run.h"
-#include "tests/support/http_server.h"
+#include "tests/support/channel_fix.h"
 
 #define PATH "/sms/3/messages"
-#define DEADLINE_MS 5000
 
-struct fix {
-    struct loop *loop;
-    struct http_server *srv;
-    struct http_client *http;
-    struct channel *ch;
-    int done, expired;
-    struct channel_result res;
-    char error[400], provider[128];
-};
-
-static void on_done(void *arg, const struct channel_result *r)
-{
-    struct fix *f = arg;
-    f->res = *r;
-    snprintf(f->error, sizeof f->error, "%s", r->error ? r->error : "");
-    snprintf(f->provider, sizeof f->provider, "%s", r->provider_id ? r->provider_id : "");
-    f->done++;
-}
-
-static void expire(void *arg)
-{
-    *(int *)arg = 1;
-}
-
-static void setup(struct fix *f, int64_t timeout_ms)
+static void setup(struct channel_fix *f, int64_t timeout_ms)
 {
     char err[256];
-    memset(f, 0, sizeof *f);
-    f->loop = loop_new();
-    f->srv = http_server_start(err, sizeof err);
-    ck_assert_msg(f->srv, "%s", err);
-    f->http = http_client_new(f->loop, NULL);
+    channel_fix_start(f, true);
     struct channel_infobip_config c = {.name = "sms-infobip",
                                        .base_url = http_server_url(f->srv),
                                        .api_key = "ib-s3cret-key",
@@ -61,41 +32,12 @@ static void setup(struct fix *f, int64_t timeout_ms)
     ck_assert_msg(f->ch, "%s", err);
 }
 
-static void teardown(struct fix *f)
+static void send_one(struct channel_fix *f, const struct http_server_reply *r)
 {
-    channel_free(f->ch);
-    http_client_free(f->http);
-    http_server_stop(f->srv);
-    loop_free(f->loop);
-}
-
-static void send_one(struct fix *f, const struct http_server_reply *r)
-{
-    http_server_set(f->srv, PATH, r);
     struct channel_msg m = {.id = "s1:o1:outage-opened",
                             .to = "+5511987654321",
                             .text = "Falha na fibra: previsão 22h"};
-    f->done = 0;
-    ck_assert_int_eq(channel_send(f->ch, &m, on_done, f), 0);
-    struct loop_timer *t = loop_timer_new(f->loop, expire, &f->expired);
-    loop_timer_start(t, DEADLINE_MS, 0);
-    while (!f->done && !f->expired)
-        loop_run_once(f->loop, 1);
-    loop_timer_free(t);
-    ck_assert_int_eq(f->done, 1);
-}
-
-/* The JSON body of the last request the server received. */
-static json_t *request_body(struct fix *f, char **head)
-{
-    char *req = http_server_last_request(f->srv);
-    char *sep = strstr(req, "\r\n\r\n");
-    ck_assert_ptr_nonnull(sep);
-    json_error_t e;
-    json_t *j = json_loads(sep + 4, 0, &e);
-    ck_assert_msg(j, "body: %s", e.text);
-    *head = req;
-    return j;
+    channel_fix_send(f, PATH, r, &m);
 }
 
 #define ACCEPTED                                                                                   \
@@ -106,7 +48,7 @@ static json_t *request_body(struct fix *f, char **head)
 
 START_TEST(accepted_with_farol_id)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){.status = 200,
                                              .headers = "Content-Type: application/json\r\n",
@@ -115,7 +57,7 @@ START_TEST(accepted_with_farol_id)
     ck_assert_int_eq(f.res.http_status, 200);
     ck_assert_str_eq(f.provider, "s1:o1:outage-opened");
     char *head;
-    json_t *j = request_body(&f, &head);
+    json_t *j = channel_fix_json_body(&f, &head);
     ck_assert_ptr_nonnull(strstr(head, "POST " PATH " HTTP/1.1\r\n"));
     ck_assert_ptr_nonnull(strstr(head, "\r\nAuthorization: App ib-s3cret-key\r\n"));
     ck_assert_ptr_nonnull(strstr(head, "\r\nContent-Type: application/json\r\n"));
@@ -132,13 +74,13 @@ START_TEST(accepted_with_farol_id)
                      "http://127.0.0.1:9/infobip/dlr");
     json_decref(j);
     free(head);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(rejected_in_the_answer_is_permanent)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){
                      .status = 200,
@@ -149,13 +91,13 @@ START_TEST(rejected_in_the_answer_is_permanent)
     ck_assert_int_eq(f.res.status, CHANNEL_FAILED);
     ck_assert_str_eq(
         f.error, "HTTP 200: Infobip REJECTED: REJECTED_NOT_ENOUGH_CREDITS (Not enough credits)");
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(request_errors_are_permanent_and_masked)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){
                      .status = 401,
@@ -173,13 +115,13 @@ START_TEST(request_errors_are_permanent_and_masked)
     ck_assert_str_eq(
         f.error, "HTTP 400: Infobip error BAD_REQUEST: Invalid destination address 55*********21");
     ck_assert_ptr_null(strstr(f.error, "s3cret"));
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(rate_limits_and_outages_are_retried)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){
                      .status = 429,
@@ -200,13 +142,13 @@ START_TEST(rate_limits_and_outages_are_retried)
     ck_assert_ptr_nonnull(strstr(f.error, "captive"));
     send_one(&f, &(struct http_server_reply){.status = 200, .body = "{\"messages\": []}"});
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(timeouts_and_dropped_connections_are_retried)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 200);
     send_one(&f, &(struct http_server_reply){.status = 200, .body = ACCEPTED, .delay_ms = 1500});
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
@@ -215,20 +157,20 @@ START_TEST(timeouts_and_dropped_connections_are_retried)
     send_one(&f, &(struct http_server_reply){.close_without_answer = 1});
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
     ck_assert_int_eq(f.res.http_status, 0);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(bad_messages_and_settings_refused)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     struct channel_msg empty = {.id = "x", .to = "", .text = "a"};
-    ck_assert_int_eq(channel_send(f.ch, &empty, on_done, &f), -EINVAL);
+    ck_assert_int_eq(channel_send(f.ch, &empty, channel_fix_done, &f), -EINVAL);
     struct channel_msg bad = {.id = "x", .to = "+5511987654321", .text = "\xff\xfe"};
-    ck_assert_int_eq(channel_send(f.ch, &bad, on_done, &f), -EINVAL);
+    ck_assert_int_eq(channel_send(f.ch, &bad, channel_fix_done, &f), -EINVAL);
     ck_assert_int_eq(f.done, 0);
-    teardown(&f);
+    channel_fix_stop(&f);
     char err[128];
     struct channel_infobip_config nokey = {.name = "ib", .base_url = "https://x.api.infobip.com"};
     ck_assert_ptr_null(channel_infobip_new(NULL, &nokey, err, sizeof err));

@@ -11,42 +11,12 @@
 #include "notifier/channel_kannel.h"
 #include "notifier/http_client.h"
 #include "tests/support/check_run.h"
-#include "tests/support/http_server.h"
+#include "tests/support/channel_fix.h"
 
-#define DEADLINE_MS 5000
-
-struct fix {
-    struct loop *loop;
-    struct http_server *srv;
-    struct http_client *http;
-    struct channel *ch;
-    int done, expired;
-    struct channel_result res;
-    char error[400];
-};
-
-static void on_done(void *arg, const struct channel_result *r)
-{
-    struct fix *f = arg;
-    f->res = *r;
-    snprintf(f->error, sizeof f->error, "%s", r->error ? r->error : "");
-    f->res.error = f->error;
-    f->done++;
-}
-
-static void expire(void *arg)
-{
-    *(int *)arg = 1;
-}
-
-static void setup(struct fix *f, int64_t timeout_ms)
+static void setup(struct channel_fix *f, int64_t timeout_ms)
 {
     char err[256], url[256], dlr[256];
-    memset(f, 0, sizeof *f);
-    f->loop = loop_new();
-    f->srv = http_server_start(err, sizeof err);
-    ck_assert_msg(f->srv, "%s", err);
-    f->http = http_client_new(f->loop, NULL);
+    channel_fix_start(f, true);
     snprintf(url, sizeof url, "%s/cgi-bin/sendsms", http_server_url(f->srv));
     snprintf(dlr, sizeof dlr, "http://127.0.0.1:9/kannel/dlr");
     struct channel_kannel_config c = {.name = "sms",
@@ -60,31 +30,16 @@ static void setup(struct fix *f, int64_t timeout_ms)
     ck_assert_msg(f->ch, "%s", err);
 }
 
-static void teardown(struct fix *f)
-{
-    channel_free(f->ch);
-    http_client_free(f->http);
-    http_server_stop(f->srv);
-    loop_free(f->loop);
-}
-
 /* Script the answer, send one message, wait for its result. */
-static void send_one(struct fix *f, const struct http_server_reply *r, const char *text)
+static void send_one(struct channel_fix *f, const struct http_server_reply *r, const char *text)
 {
-    http_server_set(f->srv, "/cgi-bin/sendsms", r);
     struct channel_msg m = {.id = "sub-1|o-1|opened", .to = "+5511987654321", .text = text};
-    ck_assert_int_eq(channel_send(f->ch, &m, on_done, f), 0);
-    struct loop_timer *t = loop_timer_new(f->loop, expire, &f->expired);
-    loop_timer_start(t, DEADLINE_MS, 0);
-    while (!f->done && !f->expired)
-        loop_run_once(f->loop, 1);
-    loop_timer_free(t);
-    ck_assert_int_eq(f->done, 1);
+    channel_fix_send(f, "/cgi-bin/sendsms", r, &m);
 }
 
 START_TEST(gsm_text_request_and_accepted)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){.status = 202, .body = "0: Accepted for delivery"},
              "Service restored. Thank you!");
@@ -99,13 +54,13 @@ START_TEST(gsm_text_request_and_accepted)
     ck_assert_ptr_nonnull(strstr(req, "&dlr-url=http%3A%2F%2F127.0.0.1%3A9%2Fkannel%2Fdlr%3Fid%3D"
                                       "7375622d317c6f2d317c6f70656e6564%26type%3D%25d"));
     free(req);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(portuguese_goes_as_ucs2)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){.status = 202, .body = "0: Accepted for delivery"},
              "Manutenção programada às 02:00");
@@ -113,24 +68,24 @@ START_TEST(portuguese_goes_as_ucs2)
     ck_assert_ptr_nonnull(strstr(req, "&coding=2&"));
     ck_assert_ptr_nonnull(strstr(req, "&text=Manuten%C3%A7%C3%A3o%20programada"));
     free(req);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(queued_when_the_smsc_is_away)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){.status = 202, .body = "3: Queued for later delivery"},
              "hello");
     ck_assert_int_eq(f.res.status, CHANNEL_QUEUED);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(auth_failure_is_permanent_and_hides_the_password)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f,
              &(struct http_server_reply){.status = 403, .body = "Authorization failed for sendsms"},
@@ -138,13 +93,13 @@ START_TEST(auth_failure_is_permanent_and_hides_the_password)
     ck_assert_int_eq(f.res.status, CHANNEL_FAILED);
     ck_assert_ptr_nonnull(strstr(f.error, "HTTP 403: Authorization failed"));
     ck_assert_ptr_null(strstr(f.error, "s3cret"));
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(server_errors_and_429_are_retried)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){.status = 503, .body = "Sendsms disabled"}, "a");
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
@@ -155,44 +110,44 @@ START_TEST(server_errors_and_429_are_retried)
              "a");
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
     ck_assert_int_eq(f.res.retry_after_ms, 7000);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(unparsable_answer_is_a_failed_attempt)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){.status = 200, .body = "<html>proxy</html>"}, "a");
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
     ck_assert_ptr_nonnull(strstr(f.error, "<html>proxy</html>"));
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(timeout_is_retried)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 200);
     send_one(&f,
              &(struct http_server_reply){.status = 202, .body = "0: Accepted", .delay_ms = 1500},
              "a");
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
     ck_assert_int_eq(f.res.http_status, 0);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(bad_messages_refused_at_send)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     struct channel_msg m = {.id = "x", .to = "", .text = "a"};
-    ck_assert_int_eq(channel_send(f.ch, &m, on_done, &f), -EINVAL);
+    ck_assert_int_eq(channel_send(f.ch, &m, channel_fix_done, &f), -EINVAL);
     struct channel_msg bad = {.id = "x", .to = "+5511987654321", .text = "\xff\xfe"};
-    ck_assert_int_eq(channel_send(f.ch, &bad, on_done, &f), -EINVAL);
+    ck_assert_int_eq(channel_send(f.ch, &bad, channel_fix_done, &f), -EINVAL);
     ck_assert_int_eq(f.done, 0);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 

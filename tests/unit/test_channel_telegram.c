@@ -16,95 +16,35 @@
 #include "notifier/channel_telegram.h"
 #include "notifier/http_client.h"
 #include "tests/support/check_run.h"
-#include "tests/support/http_server.h"
+#include "tests/support/channel_fix.h"
 
 #define TOKEN "123456:ABC-s3cret"
 #define PATH "/bot" TOKEN "/sendMessage"
-#define DEADLINE_MS 5000
 
-struct fix {
-    struct loop *loop;
-    struct http_server *srv;
-    struct http_client *http;
-    struct channel *ch;
-    int done, expired;
-    struct channel_result res;
-    char error[400], provider[64];
-};
-
-static void on_done(void *arg, const struct channel_result *r)
-{
-    struct fix *f = arg;
-    f->res = *r;
-    snprintf(f->error, sizeof f->error, "%s", r->error ? r->error : "");
-    snprintf(f->provider, sizeof f->provider, "%s", r->provider_id ? r->provider_id : "");
-    f->done++;
-}
-
-static void expire(void *arg)
-{
-    *(int *)arg = 1;
-}
-
-static void setup_at(struct fix *f, const char *base, int64_t timeout_ms)
+static void setup_at(struct channel_fix *f, const char *base, int64_t timeout_ms)
 {
     char err[256];
-    f->loop = loop_new();
-    f->http = http_client_new(f->loop, NULL);
     struct channel_telegram_config c = {
         .name = "telegram", .base_url = base, .token = TOKEN, .timeout_ms = timeout_ms};
     f->ch = channel_telegram_new(f->http, &c, err, sizeof err);
     ck_assert_msg(f->ch, "%s", err);
 }
 
-static void setup(struct fix *f, int64_t timeout_ms)
+static void setup(struct channel_fix *f, int64_t timeout_ms)
 {
-    char err[256];
-    memset(f, 0, sizeof *f);
-    f->srv = http_server_start(err, sizeof err);
-    ck_assert_msg(f->srv, "%s", err);
+    channel_fix_start(f, true);
     setup_at(f, http_server_url(f->srv), timeout_ms);
 }
 
-static void teardown(struct fix *f)
+static void send_to(struct channel_fix *f, const struct http_server_reply *r, const char *to)
 {
-    channel_free(f->ch);
-    http_client_free(f->http);
-    http_server_stop(f->srv);
-    loop_free(f->loop);
-}
-
-static void send_to(struct fix *f, const struct http_server_reply *r, const char *to)
-{
-    if (r)
-        http_server_set(f->srv, PATH, r);
     struct channel_msg m = {.id = "s1:o1:outage-opened", .to = to, .text = "Falha na fibra"};
-    f->done = 0;
-    ck_assert_int_eq(channel_send(f->ch, &m, on_done, f), 0);
-    struct loop_timer *t = loop_timer_new(f->loop, expire, &f->expired);
-    loop_timer_start(t, DEADLINE_MS, 0);
-    while (!f->done && !f->expired)
-        loop_run_once(f->loop, 1);
-    loop_timer_free(t);
-    ck_assert_int_eq(f->done, 1);
+    channel_fix_send(f, PATH, r, &m);
 }
 
-static void send_one(struct fix *f, const struct http_server_reply *r)
+static void send_one(struct channel_fix *f, const struct http_server_reply *r)
 {
     send_to(f, r, "123456789");
-}
-
-/* The JSON body of the last request the server received; *head gets the whole request. */
-static json_t *request_body(struct fix *f, char **head)
-{
-    char *req = http_server_last_request(f->srv);
-    char *sep = strstr(req, "\r\n\r\n");
-    ck_assert_ptr_nonnull(sep);
-    json_error_t e;
-    json_t *j = json_loads(sep + 4, 0, &e);
-    ck_assert_msg(j, "body: %s", e.text);
-    *head = req;
-    return j;
 }
 
 #define SENT                                                                                       \
@@ -114,14 +54,14 @@ static json_t *request_body(struct fix *f, char **head)
 
 START_TEST(sent_with_message_id)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){
                      .status = 200, .headers = "Content-Type: application/json\r\n", .body = SENT});
     ck_assert_int_eq(f.res.status, CHANNEL_SENT);
     ck_assert_str_eq(f.provider, "4711");
     char *head;
-    json_t *j = request_body(&f, &head);
+    json_t *j = channel_fix_json_body(&f, &head);
     ck_assert_ptr_nonnull(strstr(head, "POST " PATH " HTTP/1.1\r\n"));
     ck_assert_ptr_nonnull(strstr(head, "\r\nContent-Type: application/json\r\n"));
     ck_assert(json_is_integer(json_object_get(j, "chat_id")));
@@ -129,20 +69,20 @@ START_TEST(sent_with_message_id)
     ck_assert_str_eq(json_string_value(json_object_get(j, "text")), "Falha na fibra");
     json_decref(j), free(head);
     send_to(&f, NULL, "-1001234567890"); /* a supergroup */
-    j = request_body(&f, &head);
+    j = channel_fix_json_body(&f, &head);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "chat_id")), -1001234567890LL);
     json_decref(j), free(head);
     send_to(&f, NULL, "@isp_status"); /* a public channel */
-    j = request_body(&f, &head);
+    j = channel_fix_json_body(&f, &head);
     ck_assert_str_eq(json_string_value(json_object_get(j, "chat_id")), "@isp_status");
     json_decref(j), free(head);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(flood_control_waits_as_told)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){
                      .status = 429,
@@ -161,13 +101,13 @@ START_TEST(flood_control_waits_as_told)
                      .status = 429, .headers = "Retry-After: 5\r\n", .body = "slow down"});
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
     ck_assert_int_eq(f.res.retry_after_ms, 5000);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(blocked_and_unknown_chats_are_permanent)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){
                      .status = 403,
@@ -183,13 +123,13 @@ START_TEST(blocked_and_unknown_chats_are_permanent)
                                                      "found\"}"});
     ck_assert_int_eq(f.res.status, CHANNEL_FAILED);
     ck_assert_str_eq(f.error, "HTTP 400: Telegram error 400: Bad Request: chat not found");
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(outages_and_odd_answers_are_retried)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){.status = 502, .body = "<html>Bad Gateway</html>"});
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
@@ -198,13 +138,13 @@ START_TEST(outages_and_odd_answers_are_retried)
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
     send_one(&f, &(struct http_server_reply){.status = 200, .body = "{\"ok\": true}"});
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(timeouts_and_dropped_connections_are_retried)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 200);
     send_one(&f, &(struct http_server_reply){.status = 200, .body = SENT, .delay_ms = 1500});
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
@@ -213,14 +153,14 @@ START_TEST(timeouts_and_dropped_connections_are_retried)
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
     ck_assert_ptr_nonnull(strstr(f.error, "no answer"));
     ck_assert_ptr_null(strstr(f.error, "s3cret"));
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 /* Every way an attempt can end, with debug logging on and stderr captured. */
 static void token_scenarios(char *errors, size_t errsz)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     http_server_set(f.srv, PATH, &(struct http_server_reply){.status = 200, .body = SENT});
     send_one(&f, NULL);
@@ -229,14 +169,14 @@ static void token_scenarios(char *errors, size_t errsz)
     snprintf(errors, errsz, "%s\n", f.error);
     char url[128];
     snprintf(url, sizeof url, "%s", http_server_url(f.srv));
-    teardown(&f);
-    memset(&f, 0, sizeof f); /* nobody listens there any more: connection refused */
+    channel_fix_stop(&f);
+    channel_fix_start(&f, false); /* nobody listens there any more: connection refused */
     setup_at(&f, url, 0);
     send_one(&f, NULL);
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
     size_t n = strlen(errors);
     snprintf(errors + n, errsz - n, "%s\n", f.error);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 
 START_TEST(token_never_in_errors_or_logs)
@@ -267,14 +207,14 @@ END_TEST
 
 START_TEST(bad_messages_and_settings_refused)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     struct channel_msg empty = {.id = "x", .to = "123", .text = ""};
-    ck_assert_int_eq(channel_send(f.ch, &empty, on_done, &f), -EINVAL);
+    ck_assert_int_eq(channel_send(f.ch, &empty, channel_fix_done, &f), -EINVAL);
     struct channel_msg bad = {.id = "x", .to = "123", .text = "\xff\xfe"};
-    ck_assert_int_eq(channel_send(f.ch, &bad, on_done, &f), -EINVAL);
+    ck_assert_int_eq(channel_send(f.ch, &bad, channel_fix_done, &f), -EINVAL);
     ck_assert_int_eq(f.done, 0);
-    teardown(&f);
+    channel_fix_stop(&f);
     char err[128];
     struct channel_telegram_config c = {.name = "tg"};
     ck_assert_ptr_null(channel_telegram_new(NULL, &c, err, sizeof err));

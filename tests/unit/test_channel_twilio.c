@@ -12,37 +12,14 @@
 #include "notifier/channel_twilio.h"
 #include "notifier/http_client.h"
 #include "tests/support/check_run.h"
-#include "tests/support/http_server.h"
+#include "tests/support/channel_fix.h"
 
 #define PATH "/2010-04-01/Accounts/AC123/Messages.json"
 
-struct fix {
-    struct loop *loop;
-    struct http_server *srv;
-    struct http_client *http;
-    struct channel *ch;
-    int done;
-    struct channel_result res;
-    char error[400], provider[64];
-};
-
-static void on_done(void *arg, const struct channel_result *r)
-{
-    struct fix *f = arg;
-    f->res = *r;
-    snprintf(f->error, sizeof f->error, "%s", r->error ? r->error : "");
-    snprintf(f->provider, sizeof f->provider, "%s", r->provider_id ? r->provider_id : "");
-    f->done++;
-}
-
-static void setup(struct fix *f, const char *service)
+static void setup(struct channel_fix *f, const char *service)
 {
     char err[256];
-    memset(f, 0, sizeof *f);
-    f->loop = loop_new();
-    f->srv = http_server_start(err, sizeof err);
-    ck_assert_msg(f->srv, "%s", err);
-    f->http = http_client_new(f->loop, NULL);
+    channel_fix_start(f, true);
     struct channel_twilio_config c = {.name = "twilio",
                                       .base_url = http_server_url(f->srv),
                                       .account_sid = "AC123",
@@ -54,28 +31,17 @@ static void setup(struct fix *f, const char *service)
     ck_assert_msg(f->ch, "%s", err);
 }
 
-static void teardown(struct fix *f)
+static void send_one(struct channel_fix *f, const struct http_server_reply *r)
 {
-    channel_free(f->ch);
-    http_client_free(f->http);
-    http_server_stop(f->srv);
-    loop_free(f->loop);
-}
-
-static void send_one(struct fix *f, const struct http_server_reply *r)
-{
-    http_server_set(f->srv, PATH, r);
     struct channel_msg m = {.id = "s1:o1:outage-opened",
                             .to = "+5511987654321",
                             .text = "Falha na fibra: previsão 22h"};
-    ck_assert_int_eq(channel_send(f->ch, &m, on_done, f), 0);
-    while (!f->done)
-        loop_run_once(f->loop, 1);
+    channel_fix_send(f, PATH, r, &m);
 }
 
 START_TEST(created_with_a_sid)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, NULL);
     send_one(&f, &(struct http_server_reply){
                      .status = 201,
@@ -91,13 +57,13 @@ START_TEST(created_with_a_sid)
     ck_assert_ptr_nonnull(strstr(req, "To=%2B5511987654321&From=%2B15550001111&Body=Falha%20na"
                                       "%20fibra%3A%20previs%C3%A3o%2022h&StatusCallback=http%3A"));
     free(req);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(invalid_number_is_permanent)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, NULL);
     send_one(&f, &(struct http_server_reply){
                      .status = 400,
@@ -108,13 +74,13 @@ START_TEST(invalid_number_is_permanent)
     ck_assert_str_eq(f.error,
                      "HTTP 400: Twilio error 21211: The 'To' number is not a valid phone number.");
     ck_assert_ptr_null(strstr(f.error, "tok"));
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(too_many_requests_and_outages_are_retried)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, NULL);
     send_one(&f, &(struct http_server_reply){.status = 429,
                                              .headers = "Retry-After: 2\r\n",
@@ -129,20 +95,20 @@ START_TEST(too_many_requests_and_outages_are_retried)
     send_one(&f, &(struct http_server_reply){.status = 201, .body = "<html>captive</html>"});
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
     ck_assert_ptr_nonnull(strstr(f.error, "captive"));
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(messaging_service_instead_of_from)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, "MG42");
     send_one(&f, &(struct http_server_reply){.status = 201, .body = "{\"sid\": \"SM1\"}"});
     char *req = http_server_last_request(f.srv);
     ck_assert_ptr_nonnull(strstr(req, "&MessagingServiceSid=MG42&"));
     ck_assert_ptr_null(strstr(req, "From="));
     free(req);
-    teardown(&f);
+    channel_fix_stop(&f);
     char err[128];
     struct channel_twilio_config bad = {.account_sid = "AC1", .auth_token = "t"};
     ck_assert_ptr_null(channel_twilio_new(NULL, &bad, err, sizeof err));

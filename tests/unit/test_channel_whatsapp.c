@@ -15,43 +15,14 @@
 #include "notifier/channel_whatsapp.h"
 #include "notifier/http_client.h"
 #include "tests/support/check_run.h"
-#include "tests/support/http_server.h"
+#include "tests/support/channel_fix.h"
 
 #define PATH "/v21.0/106540352242922/messages"
-#define DEADLINE_MS 5000
 
-struct fix {
-    struct loop *loop;
-    struct http_server *srv;
-    struct http_client *http;
-    struct channel *ch;
-    int done, expired;
-    struct channel_result res;
-    char error[400], provider[128];
-};
-
-static void on_done(void *arg, const struct channel_result *r)
-{
-    struct fix *f = arg;
-    f->res = *r;
-    snprintf(f->error, sizeof f->error, "%s", r->error ? r->error : "");
-    snprintf(f->provider, sizeof f->provider, "%s", r->provider_id ? r->provider_id : "");
-    f->done++;
-}
-
-static void expire(void *arg)
-{
-    *(int *)arg = 1;
-}
-
-static void setup(struct fix *f, int64_t timeout_ms)
+static void setup(struct channel_fix *f, int64_t timeout_ms)
 {
     char err[256];
-    memset(f, 0, sizeof *f);
-    f->loop = loop_new();
-    f->srv = http_server_start(err, sizeof err);
-    ck_assert_msg(f->srv, "%s", err);
-    f->http = http_client_new(f->loop, NULL);
+    channel_fix_start(f, true);
     struct channel_whatsapp_config c = {.name = "whatsapp",
                                         .base_url = http_server_url(f->srv),
                                         .phone_number_id = "106540352242922",
@@ -63,28 +34,13 @@ static void setup(struct fix *f, int64_t timeout_ms)
     ck_assert_msg(f->ch, "%s", err);
 }
 
-static void teardown(struct fix *f)
+static void send_msg(struct channel_fix *f, const struct http_server_reply *r,
+                     const struct channel_msg *m)
 {
-    channel_free(f->ch);
-    http_client_free(f->http);
-    http_server_stop(f->srv);
-    loop_free(f->loop);
+    channel_fix_send(f, PATH, r, m);
 }
 
-static void send_msg(struct fix *f, const struct http_server_reply *r, const struct channel_msg *m)
-{
-    http_server_set(f->srv, PATH, r);
-    f->done = 0;
-    ck_assert_int_eq(channel_send(f->ch, m, on_done, f), 0);
-    struct loop_timer *t = loop_timer_new(f->loop, expire, &f->expired);
-    loop_timer_start(t, DEADLINE_MS, 0);
-    while (!f->done && !f->expired)
-        loop_run_once(f->loop, 1);
-    loop_timer_free(t);
-    ck_assert_int_eq(f->done, 1);
-}
-
-static void send_one(struct fix *f, const struct http_server_reply *r)
+static void send_one(struct channel_fix *f, const struct http_server_reply *r)
 {
     struct channel_msg m = {.id = "s1:o1:outage-opened",
                             .to = "+5511987654321",
@@ -92,19 +48,6 @@ static void send_one(struct fix *f, const struct http_server_reply *r)
                             .locale = "pt-BR",
                             .type = "outage-opened"};
     send_msg(f, r, &m);
-}
-
-/* The JSON body of the last request the server received; *head gets the whole request. */
-static json_t *request_body(struct fix *f, char **head)
-{
-    char *req = http_server_last_request(f->srv);
-    char *sep = strstr(req, "\r\n\r\n");
-    ck_assert_ptr_nonnull(sep);
-    json_error_t e;
-    json_t *j = json_loads(sep + 4, 0, &e);
-    ck_assert_msg(j, "body: %s", e.text);
-    *head = req;
-    return j;
 }
 
 /* The string at a dotted path ("template.components.0.type") in j, or NULL. */
@@ -130,7 +73,7 @@ static const char *str_at(json_t *j, const char *path)
 
 START_TEST(template_request_and_wamid)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f, &(struct http_server_reply){.status = 200,
                                              .headers = "Content-Type: application/json\r\n",
@@ -138,7 +81,7 @@ START_TEST(template_request_and_wamid)
     ck_assert_int_eq(f.res.status, CHANNEL_SENT);
     ck_assert_str_eq(f.provider, "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABEYEjRBMEQ5QjM2");
     char *head;
-    json_t *j = request_body(&f, &head);
+    json_t *j = channel_fix_json_body(&f, &head);
     ck_assert_ptr_nonnull(strstr(head, "POST " PATH " HTTP/1.1\r\n"));
     ck_assert_ptr_nonnull(strstr(head, "\r\nAuthorization: Bearer EAAG-s3cret-token\r\n"));
     ck_assert_ptr_nonnull(strstr(head, "\r\nContent-Type: application/json\r\n"));
@@ -156,12 +99,12 @@ START_TEST(template_request_and_wamid)
     /* no locale: the configured language */
     struct channel_msg m = {.id = "x", .to = "5511987654321", .text = "hola"};
     send_msg(&f, &(struct http_server_reply){.status = 200, .body = ACCEPTED}, &m);
-    j = request_body(&f, &head);
+    j = channel_fix_json_body(&f, &head);
     ck_assert_str_eq(str_at(j, "template.language.code"), "es");
     ck_assert_str_eq(str_at(j, "to"), "5511987654321");
     json_decref(j);
     free(head);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
@@ -187,7 +130,7 @@ END_TEST
 
 START_TEST(permanent_errors_by_code)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     send_one(&f,
              &(struct http_server_reply){
@@ -210,13 +153,13 @@ START_TEST(permanent_errors_by_code)
     ck_assert_int_eq(f.res.status, CHANNEL_FAILED);
     ck_assert_ptr_nonnull(strstr(f.error, "WhatsApp error 131026: Message undeliverable to "
                                           "55*********21"));
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(rate_limits_and_outages_are_retried)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     const struct {
         int status;
@@ -239,13 +182,13 @@ START_TEST(rate_limits_and_outages_are_retried)
                                              .body = GRAPH_ERROR(130429, "Rate limit hit")});
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
     ck_assert_int_eq(f.res.retry_after_ms, 4000);
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(timeouts_and_dropped_connections_are_retried)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 200);
     send_one(&f, &(struct http_server_reply){.status = 200, .body = ACCEPTED, .delay_ms = 1500});
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
@@ -253,20 +196,20 @@ START_TEST(timeouts_and_dropped_connections_are_retried)
     send_one(&f, &(struct http_server_reply){.close_without_answer = 1});
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
     ck_assert_ptr_nonnull(strstr(f.error, "no answer"));
-    teardown(&f);
+    channel_fix_stop(&f);
 }
 END_TEST
 
 START_TEST(bad_messages_and_settings_refused)
 {
-    struct fix f;
+    struct channel_fix f;
     setup(&f, 0);
     struct channel_msg blank = {.id = "x", .to = "+5511987654321", .text = " \n\t "};
-    ck_assert_int_eq(channel_send(f.ch, &blank, on_done, &f), -EINVAL);
+    ck_assert_int_eq(channel_send(f.ch, &blank, channel_fix_done, &f), -EINVAL);
     struct channel_msg bad = {.id = "x", .to = "+5511987654321", .text = "\xff\xfe"};
-    ck_assert_int_eq(channel_send(f.ch, &bad, on_done, &f), -EINVAL);
+    ck_assert_int_eq(channel_send(f.ch, &bad, channel_fix_done, &f), -EINVAL);
     ck_assert_int_eq(f.done, 0);
-    teardown(&f);
+    channel_fix_stop(&f);
     char err[128];
     struct channel_whatsapp_config c = {.name = "wa", .phone_number_id = "1", .token = "t"};
     ck_assert_ptr_null(channel_whatsapp_new(NULL, &c, err, sizeof err));
