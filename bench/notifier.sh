@@ -15,7 +15,11 @@
 #               bench_http_floor, farol's HTTP client alone (libcurl multi on the loop, no Redis,
 #               no templates, no bus) sending N of that request at -c INFLIGHT: the ceiling of
 #               any notifier built on libcurl here.
-#               Targets: >= 10,000 msg/s and >= 0.5x wrk.
+#               Targets: >= 10,000 msg/s and >= 0.5x wrk. Then the CPU each party spent a
+#               message (notifier, Redis, Kafka mock, the sink under farol and under wrk,
+#               libcurl alone) and the budget 0.5x wrk would need on this machine: what the sink
+#               and libcurl alone take of its cores and of one notifier loop, and what is left a
+#               message for everything else.
 #   rate:       RATE (default 200) msg/s with burst BURST (default 1), RATE x (SECS + 5) messages
 #               queued (>= 12,000 at the defaults): over SECS s (60; 10 with --quick) from the
 #               first request, the most requests in any sliding 1 s window (must be <= RATE +
@@ -157,7 +161,7 @@ conns() { ss -Htn state established "( dport = :$SPORT )" | wc -l; }
 events o-tp "$N" >"$WORK/tp.events"
 start_part tp 0s 100000 100000 "$NOTIFIERS"
 curl -sf -X POST "$SINK/_sink/reset" >/dev/null
-C0=$(cpu_all) R0=$(cpu_ticks "$REDIS_PID")
+C0=$(cpu_all) R0=$(cpu_ticks "$REDIS_PID") S0=$(cpu_ticks "$SINK_PID") K0=$(cpu_ticks "$MOCK_PID")
 (while :; do conns; sleep 0.5; done) >"$WORK/conns" 2>/dev/null &
 track $!
 CONNS_PID=$!
@@ -171,7 +175,8 @@ TP_PUB=$(now)
 publish <"$WORK/tp.events"
 await_sent "$N" 300
 TP_DONE=$(now)
-C1=$(cpu_all) R1=$(cpu_ticks "$REDIS_PID") TP_HWM=$(hwm_max)
+C1=$(cpu_all) R1=$(cpu_ticks "$REDIS_PID") S1=$(cpu_ticks "$SINK_PID") K1=$(cpu_ticks "$MOCK_PID")
+TP_HWM=$(hwm_max)
 kill "$CONNS_PID"
 rcli INFO commandstats | tr -d '\r' | awk -F'[:,=]' '/^cmdstat_/ { sub("cmdstat_", "", $1); print $3, $1, $5 }' |
     sort -rn >"$WORK/tp.cmdstats"
@@ -191,7 +196,10 @@ run_wrk() { # CONNECTIONS: requests/s
     wrk -t2 -c"$1" -d"${WRK_SECS}s" -s "$WORK/post.lua" "$SINK/sms" >"$WORK/wrk.$1" 2>&1
     awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' "$WORK/wrk.$1"
 }
+W0=$(cpu_ticks "$SINK_PID")
 WRK_HI=$(run_wrk "$INFLIGHT")
+W1=$(cpu_ticks "$SINK_PID") # the sink's CPU a request: sink_count is what it answered
+WRK_SINK_N=$(sink_count)
 WRK_LO=$(run_wrk "$TP_CONNS")
 # -- libcurl alone (bench_http_floor: the notifier's HTTP client, nothing else) --
 curl -sf -X POST "$SINK/_sink/reset" >/dev/null
@@ -244,7 +252,8 @@ stop_part "$WORK/fan.log"
 
 awk -v n="$TP_N" -v f="$TP_FIRST" -v l="$TP_LAST" -v p="$TP_PUB" -v w="$WRK_HI" -v wl="$WRK_LO" \
     -v c="$(cpu_s "$C0" "$C1")" -v r="$(cpu_s "$R0" "$R1")" -v hwm="$TP_HWM" -v inf="$INFLIGHT" \
-    -v conns="$TP_CONNS" -v done="$TP_DONE" -v dir="$WORK" -v fr="$FLOOR_RATE" -v fc="$FLOOR_CPU" -v inst="$NOTIFIERS" 'BEGIN { fl = (l - f) / 1e6; rate = (n - 1) / fl
+    -v conns="$TP_CONNS" -v done="$TP_DONE" -v dir="$WORK" -v fr="$FLOOR_RATE" -v fc="$FLOOR_CPU" -v inst="$NOTIFIERS" \
+    -v sk="$(cpu_s "$S0" "$S1")" -v mk="$(cpu_s "$K0" "$K1")" -v ws="$(cpu_s "$W0" "$W1")" -v wn="$WRK_SINK_N" -v cores="$(nproc)" 'BEGIN { fl = (l - f) / 1e6; rate = (n - 1) / fl
     printf "throughput: %d messages in %.2f s from the first request to the last = %.0f msg/s (first request %.2f s after publishing began; all sent %.2f s after it)\n", n, fl, rate, (f / 1000 - p) / 1000, (done - p) / 1000
     printf "notifier (%d instance%s): CPU %.2f s (%.0f%% of one core over the run, %.0f msg per CPU-second), peak RSS (VmHWM) %d MB; Redis CPU %.2f s; connections to the sink: %d (max_inflight %d)\n", inst, (inst > 1 ? "s" : ""), c, 100 * c / ((done - p) / 1000), n / c, hwm / 1024, r, conns, inf
     while ((getline line < (dir "/tp.cmdstats")) > 0) { split(line, a, " "); cmds += a[1]; us += a[3]
@@ -252,7 +261,15 @@ awk -v n="$TP_N" -v f="$TP_FIRST" -v l="$TP_LAST" -v p="$TP_PUB" -v w="$WRK_HI" 
     printf "Redis meanwhile: %d commands (%.1f per message, %.2f s inside Redis); %d dispatch rounds (ZRANGEBYSCORE / 4), %.1f messages per round; most called:%s\n", cmds, cmds / n, us / 1e6, rounds, n / rounds, top
     printf "peer wrk -t2, same sink and request: %d req/s at -c %d, %d req/s at -c %d\n", w, inf, wl, conns
     printf "libcurl alone (bench_http_floor: farol'"'"'s HTTP client and nothing else, -c %d): %d req/s, %.2f CPU-s for %d = %.2fx wrk; farol reaches %.2fx of it\n", inf, fr, fc, n, fr / w, rate / fr
-    printf "ratio farol/wrk: %.2fx at -c %d (target >= 0.5x), %.2fx at -c %d; target >= 10,000 msg/s: %s\n", rate / w, inf, rate / wl, conns, (rate >= 10000 ? "met" : "missed") }' >"$WORK/report"
+    printf "ratio farol/wrk: %.2fx at -c %d (target >= 0.5x), %.2fx at -c %d; target >= 10,000 msg/s: %s\n", rate / w, inf, rate / wl, conns, (rate >= 10000 ? "met" : "missed")
+    # CPU a message, in microseconds: who pays what, and what 0.5x wrk would cost on this machine
+    us_sink = 1e6 * ws / wn; us_curl = 1e6 * fc / n; us_n = 1e6 * c / n; us_r = 1e6 * r / n; us_k = 1e6 * mk / n
+    printf "CPU a message (us): notifier %.1f (libcurl alone %.1f of it at best), Redis %.1f, Kafka mock %.1f, sink %.1f under farol (%.1f under wrk); wrk meanwhile kept the sink at %.0f%% of a core\n", us_n, us_curl, us_r, us_k, 1e6 * sk / n, us_sink, 100 * ws / (wn / w)
+    half = w / 2; need = half * (us_sink + us_curl) / 1e6; own = us_n - us_curl + us_r + us_k
+    printf "budget at 0.5x wrk (%.0f msg/s) on %d cores: the sink and libcurl alone take %.2f cores, leaving %.1f us a message for everything else; farol'"'"'s own share now is %.1f us (notifier beyond libcurl %.1f, Redis %.1f, Kafka mock %.1f): %.2f cores in all\n", half, cores, need, (cores - need) * 1e6 / half, own, us_n - us_curl, us_r, us_k, need + half * own / 1e6
+    loop = half * us_curl / 1e6
+    printf "one notifier loop at %.0f msg/s: libcurl alone takes %.2f of its one core, leaving %s a message for the notifier'"'"'s own work (%.1f us now)\n", half, loop, (loop < 1 ? sprintf("%.1f us", (1 - loop) * 1e6 / half) : "nothing"), us_n - us_curl
+}' >"$WORK/report"
 awk -v n="$RATE_N" -v mx="$RATE_MAX" -v avg="$RATE_AVG" -v err="$RATE_ERR" -v rate="$RATE" \
     -v burst="$BURST" -v secs="$SECS" -v q="$RN" -v bmin="$RATE_BMIN" -v bmax="$RATE_BMAX" \
     -v c="$(cpu_s "$C2" "$C3")" -v hwm="$RATE_HWM" 'BEGIN {
