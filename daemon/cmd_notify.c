@@ -147,7 +147,7 @@ static int send_text(const struct channel_config *cc, const struct opts *o, cons
                info.encoding == SMS_ENC_GSM7 ? "GSM-7" : "UCS-2", info.chars, info.segments, text);
     struct loop *loop = loop_new();
     struct http_client *http = http_client_new(loop, NULL);
-    char err[256];
+    char err[256] = "";
     struct channel *ch = channel_build(cc, http, err, sizeof err);
     struct result res = {0};
     /* the locale and type matter to channels that send templates (WhatsApp's language) */
@@ -158,8 +158,8 @@ static int send_text(const struct channel_config *cc, const struct opts *o, cons
         fprintf(stderr, "farol notify: cannot send: %s\n", ch ? "invalid text" : err);
     while (rc == 0 && !res.done)
         loop_run_once(loop, 1);
+    http_client_free(http); /* a send still in flight reports through its channel */
     channel_free(ch);
-    http_client_free(http);
     loop_free(loop);
     return rc < 0 ? 2 : res.status == CHANNEL_SENT || res.status == CHANNEL_QUEUED ? 0 : 1;
 }

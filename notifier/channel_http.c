@@ -101,6 +101,7 @@ static void on_answer(void *arg, const struct http_response *r)
             snprintf(buf, sizeof buf, "no answer: %s", r->errmsg ? r->errmsg : "error");
         else
             snprintf(buf, sizeof buf, "HTTP %d: %.200s", r->status, r->body);
+        channel_mask_digits(buf); /* gateways echo the number they refuse */
         res.error = buf;
         if (!r->err && ((r->status >= 400 && r->status < 500 && r->status != 429) || ok2xx))
             res.status = CHANNEL_FAILED; /* refused, or a 2xx without the success marker */
@@ -179,8 +180,12 @@ struct channel *channel_http_new(struct http_client *http, const struct channel_
         return NULL;
     }
     int bad = check(c->url, err, errsz) || check(c->body, err, errsz);
-    for (int i = 0; !bad && c->headers && c->headers[i]; i++)
+    for (int i = 0; !bad && c->headers && c->headers[i]; i++) {
+        if (i >= MAX_HEADERS)
+            snprintf(err, errsz, "channel %s: more than %d headers", c->name ? c->name : "?",
+                     MAX_HEADERS);
         bad = i >= MAX_HEADERS || check(c->headers[i], err, errsz);
+    }
     if (bad)
         return NULL;
     struct generic *g = xcalloc(1, sizeof *g);

@@ -94,6 +94,7 @@ static void classify(const struct http_response *r, struct channel_result *out, 
         out->status = CHANNEL_FAILED;
         snprintf(buf, bufsz, "HTTP %d: %.200s", r->status, r->body);
     }
+    channel_mask_digits(buf); /* an SMSC's refusal may name the number */
     out->error = buf;
 }
 
@@ -110,7 +111,8 @@ static int kannel_send(struct channel *ch, const struct channel_msg *m, channel_
 {
     struct kannel *k = (struct kannel *)ch;
     struct sms_text_info info;
-    if (!m->to || !*m->to || !m->id || sms_text_analyze(m->text, strlen(m->text), &info) < 0)
+    if (!m->to || !*m->to || !m->id || !m->text ||
+        sms_text_analyze(m->text, strlen(m->text), &info) < 0)
         return -EINVAL;
     char *url = build_url(k, m, info.encoding != SMS_ENC_GSM7);
     struct http_request rq = {.method = "GET", .url = url, .timeout_ms = k->timeout_ms};

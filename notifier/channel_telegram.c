@@ -25,12 +25,13 @@ struct attempt {
     char *token; /* to scrub from curl's messages; the channel may be gone by the answer */
 };
 
-/* Replaces every occurrence of secret in buf with "***". */
+/* Replaces every occurrence of secret in buf with "***" (never longer: a secret shorter than
+ * that is blanked with as many stars, so the text cannot grow or match again). */
 static void scrub(char *buf, const char *secret)
 {
-    size_t n = strlen(secret);
-    for (char *p; n && (p = strstr(buf, secret));)
-        memmove(p + 3, p + n, strlen(p + n) + 1), memcpy(p, "***", 3);
+    size_t n = strlen(secret), k = n < 3 ? n : 3;
+    for (char *p = buf; n && (p = strstr(p, secret)) != NULL; p += k)
+        memmove(p + k, p + n, strlen(p + n) + 1), memcpy(p, "***", k);
 }
 
 /* Telegram's error as "error_code: description", else the raw start of the answer. */
@@ -48,8 +49,8 @@ static void describe(const struct http_response *r, json_t *j, char *buf, size_t
 static int64_t wait_ms(const struct http_response *r, json_t *j)
 {
     json_t *s = json_object_get(json_object_get(j, "parameters"), "retry_after");
-    if (json_is_integer(s) && json_integer_value(s) > 0)
-        return json_integer_value(s) * 1000;
+    if (json_is_integer(s) && json_integer_value(s) > 0) /* at most a day: a pause, not a ban */
+        return json_integer_value(s) < 86400 ? json_integer_value(s) * 1000 : 86400000;
     int64_t w = r->retry_after ? http_retry_after_ms(r->retry_after, loop_wall_ms()) : 0;
     return w > 0 ? w : 0;
 }

@@ -42,6 +42,7 @@ static void describe(const struct http_response *r, char *buf, size_t bufsz)
                  (long long)json_integer_value(json_object_get(j, "code")), msg);
     else
         snprintf(buf, bufsz, "HTTP %d: %.200s", r->status, r->body);
+    channel_mask_digits(buf); /* "The 'To' number +1500... is not valid" */
     json_decref(j);
 }
 

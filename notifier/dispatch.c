@@ -17,7 +17,8 @@
 #include "notifier/notif_store.h"
 #include "notifier/sms_text.h"
 
-#define IDLE_MS 1000 /* look for work from other instances this often */
+#define IDLE_MS 1000  /* look for work from other instances this often */
+#define HELD_MAX 4096 /* ids remembered as waiting for a busy channel (see fetch) */
 
 void dispatch_qkey(struct store_sync *ss, int prio, char *buf, size_t bufsz)
 {
@@ -32,6 +33,36 @@ static void round_in(struct dispatch *d, int64_t ms)
         loop_timer_start(d->round_timer, ms < 0 ? 0 : ms, 0);
 }
 
+/* Sends channel ch could make now (0: paused, spent, out of tokens, or probing); *wait_ms
+ * says when it may take one. */
+static unsigned chan_avail(struct dchan *ch, int64_t now, int64_t *wait_ms)
+{
+    unsigned a = 0;
+    int64_t broke = spend_wait_ms(&ch->spend, now);
+    *wait_ms = IDLE_MS;
+    if (now < ch->paused_until)
+        *wait_ms = ch->paused_until - now;
+    else if (broke) /* today's spend is used up: ask again in a minute, or tomorrow */
+        *wait_ms = broke;
+    else if (!(ch->streak && ch->inflight))
+        a = rate_available(&ch->bucket, now, wait_ms);
+    return a;
+}
+
+/* Is id held for a channel that still cannot take it? Others are forgotten: they compete
+ * again, in queue order. */
+static bool still_held(struct dispatch *d, const char *id, int64_t now)
+{
+    intptr_t ch = (intptr_t)strmap_get(d->held, id);
+    int64_t w;
+    if (!ch)
+        return false;
+    if (!chan_avail(&d->chans[ch - 1], now, &w))
+        return true;
+    strmap_remove(d->held, id);
+    return false;
+}
+
 /* ---- fetch: due message ids, highest priority first ---- */
 
 static size_t fetch(struct dispatch *d, struct store_sync *ss, int64_t now, size_t room,
@@ -40,7 +71,9 @@ static size_t fetch(struct dispatch *d, struct store_sync *ss, int64_t now, size
     char cur[DISPATCH_KEY], keys[NOTIF_PRIO_COUNT][DISPATCH_KEY], max[24], lim[24];
     store_sync_key(ss, cur, sizeof cur, "topo:%s", "current");
     snprintf(max, sizeof max, "%" PRId64, now);
-    snprintf(lim, sizeof lim, "%zu", room + strmap_count(d->inflight));
+    /* past what is in flight, and past what waits for a busy channel (a paused WhatsApp
+     * must not keep the SMS behind it from going) */
+    snprintf(lim, sizeof lim, "%zu", room + strmap_count(d->inflight) + strmap_count(d->held));
     struct store_batch b;
     store_batch_init(&b, ss);
     store_batch_add(&b, 2, (const char *[]){"GET", cur});
@@ -58,7 +91,7 @@ static size_t fetch(struct dispatch *d, struct store_sync *ss, int64_t now, size
         r = store_batch_next(&b);
         for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
             const char *id = r->element[i]->str;
-            if (n == room || strmap_get(d->inflight, id))
+            if (n == room || strmap_get(d->inflight, id) || still_held(d, id, now))
                 continue;
             struct cand *c = &out[n];
             memset(c, 0, sizeof *c);
@@ -147,19 +180,24 @@ static int load(struct store_sync *ss, struct cand *c, size_t n, const char *ver
 /* The told record of a restoration, the opt-out key of a phone: a second round trip. */
 static int extras(struct dispatch *d, struct store_sync *ss, struct cand *c, size_t n)
 {
-    char k[DISPATCH_KEY];
+    char rec[DISPATCH_KEY], optout[DISPATCH_KEY];
     struct store_batch b;
     store_batch_init(&b, ss);
-    bool *want = xcalloc(n + 1, sizeof *want);
+    unsigned char *want = xcalloc(n + 1, 1); /* 1: rec, 2: optout */
     for (size_t i = 0; i < n; i++) {
-        const char *cmd = dispatch_extra_key(d, ss, &c[i], k, sizeof k);
-        want[i] = cmd != NULL;
-        if (want[i])
-            store_batch_add(&b, 2, (const char *[]){cmd, k});
+        dispatch_extra_keys(ss, &c[i], rec, optout, sizeof rec);
+        if (rec[0])
+            store_batch_add(&b, 2, (const char *[]){"GET", rec});
+        if (optout[0])
+            store_batch_add(&b, 2, (const char *[]){"EXISTS", optout});
+        want[i] = (unsigned char)((rec[0] ? 1 : 0) | (optout[0] ? 2 : 0));
     }
-    for (size_t i = 0; i < n; i++)
-        if (want[i])
+    for (size_t i = 0; i < n; i++) {
+        if (want[i] & 1)
             c[i].extra = store_batch_next(&b);
+        if (want[i] & 2)
+            c[i].optout = store_batch_next(&b);
+    }
     free(want);
     int rc = store_batch_end(&b);
     for (size_t i = 0; rc == 0 && i < n; i++)
@@ -188,10 +226,16 @@ static int spend_reserve(struct dispatch *d, struct store_sync *ss, size_t n, in
         if (!capped(ch) || spend_wait_ms(&ch->spend, now))
             continue;
         redisReply *r = store_batch_next(&b);
-        unsigned got =
-            r && r->type == REDIS_REPLY_INTEGER && r->integer > 0 ? (unsigned)r->integer : 0;
+        bool read = r && r->type == REDIS_REPLY_INTEGER; /* else no answer: not a spent cap */
+        unsigned got = read && r->integer > 0 ? (unsigned)r->integer : 0;
         if (r)
             freeReplyObject(r);
+        if (!read) {
+            if (r)
+                log_warn("notifier", "channel %s: spend reservation refused by Redis",
+                         ch->cfg->ch->name);
+            continue; /* nothing reserved: this round sends nothing on it */
+        }
         if (spend_grant(&ch->spend, got, (unsigned)n, now))
             log_warn("notifier",
                      "channel %s: today's spend cap (%g) is used up; nothing more on it "
@@ -217,8 +261,14 @@ static int spend_give_back(struct dispatch *d, struct store_sync *ss, int64_t no
 
 static void cand_free(struct cand *c)
 {
-    redisReply *r[] = {
-        c->ctx_shared ? NULL : c->ctx, c->vars, c->sub, c->rec, c->down, c->att, c->extra};
+    redisReply *r[] = {c->ctx_shared ? NULL : c->ctx,
+                       c->vars,
+                       c->sub,
+                       c->rec,
+                       c->down,
+                       c->att,
+                       c->extra,
+                       c->optout};
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         if (r[i])
             freeReplyObject(r[i]);
@@ -227,14 +277,31 @@ static void cand_free(struct cand *c)
 
 /* ---- apply: one batch of queue moves, records and claims ---- */
 
-static void record_final(struct dispatch *d, struct store_batch *b, struct cand *c,
-                         const char *status)
+/* Never to be sent: the record, the queue entry and the dead letter in one script, which
+ * does nothing when another instance holds the message (see apply). */
+static void record_final(struct dispatch *d, struct store_batch *b, struct cand *c, const char *qk)
 {
     const char *chname = c->ch >= 0 ? d->chans[c->ch].cfg->ch->name : NULL;
-    notif_store_claim_add(b, c->m.id, chname, d->owner, d->cfg.policy->record_ttl_s);
-    notif_store_settle_add(b, c->m.id, status, chname, NULL, c->why);
-    if (!strcmp(status, "dead"))
-        dispatch_dead_letter(b, &c->m, chname, c->why, c->attempts);
+    bool dead = c->act == DACT_DEAD;
+    char *letter = dead ? dispatch_dead_json(&c->m, chname, c->why, c->attempts) : NULL;
+    const char *old = c->rec && c->rec->type == REDIS_REPLY_STRING ? c->rec->str : NULL;
+    notif_store_final_add(b, c->m.id, old, dead ? "dead" : "opted-out", chname, c->why,
+                          d->cfg.policy->record_ttl_s, qk, letter, DISPATCH_DEAD_KEEP);
+    free(letter);
+}
+
+/* An outage message settled elsewhere (a delivery report resolved the claim of an instance
+ * that died before writing the outcome): what its send implies, the subscriber is told and
+ * hears the outage's updates. Idempotent, as the outcome's own write may have done it. */
+static void told_again(struct store_batch *b, const struct cand *c)
+{
+    const char *mk = c->down && c->down->type == REDIS_REPLY_STRING ? c->down->str : NULL;
+    char k[DISPATCH_KEY], cur[DISPATCH_KEY];
+    if (c->m.type != TEMPLATE_OUTAGE_OPENED || !mk || !dispatch_told_ok(c->rec))
+        return;
+    snprintf(cur, sizeof cur, "%.*s", (int)strcspn(mk, "|"), mk);
+    store_sync_key(b->ss, k, sizeof k, "notif:told:%s", cur);
+    store_batch_add(b, 3, (const char *[]){"SADD", k, c->m.sub});
 }
 
 static void apply_one(struct dispatch *d, struct store_batch *b, struct cand *c, const char *qk)
@@ -257,17 +324,14 @@ static void apply_one(struct dispatch *d, struct store_batch *b, struct cand *c,
     case DACT_HOLD:
         return;
     case DACT_OPTOUT:
-        record_final(d, b, c, "opted-out");
-        d->st.opted_out++;
-        break;
     case DACT_DEAD:
-        record_final(d, b, c, "dead");
-        d->st.dead++;
-        break;
+        record_final(d, b, c, qk);
+        return;
     case DACT_DROP:
         d->st.dropped++;
         break;
     case DACT_DONE:
+        told_again(b, c);
         break;
     }
     store_batch_add(b, 3, (const char *[]){"ZREM", qk, c->m.id});
@@ -336,6 +400,19 @@ static bool granted(const struct cand *c, const redisReply *r)
     return r->type == REDIS_REPLY_INTEGER && r->integer == 1;
 }
 
+/* A dead or opted-out message's record is written: count, log and publish its outcome. */
+static void finished(struct dispatch *d, const struct cand *c)
+{
+    bool dead = c->act == DACT_DEAD;
+    const char *chname = c->ch >= 0 ? d->chans[c->ch].cfg->ch->name : NULL;
+    dead ? d->st.dead++ : d->st.opted_out++;
+    if (dead)
+        log_warn("notifier", "dead letter %s: %s", template_type_name(c->m.type), c->why);
+    if (d->cfg.outcome)
+        d->cfg.outcome(d->cfg.outcome_arg, c->m.id, dead ? "dead" : "opted-out", chname, NULL,
+                       c->why, c->attempts);
+}
+
 /* Queue every candidate's commands, then read the replies in the same order (each candidate's
  * first reply is its claim when it has one) and send the ones whose claim was granted. */
 static int apply(struct dispatch *d, struct store_sync *ss, struct cand *c, size_t n)
@@ -351,11 +428,14 @@ static int apply(struct dispatch *d, struct store_sync *ss, struct cand *c, size
         apply_one(d, &b, &c[i], qk[c[i].prio]);
         cmds[i] = b.pending - before;
     }
+    bool *final = xcalloc(n + 1, sizeof *final); /* its record written: it is over */
     for (size_t i = 0; i < n && !b.failed; i++) {
         for (size_t k = 0; k < cmds[i]; k++) {
             redisReply *r = store_batch_next(&b);
             bool claim = k == 0 && (c[i].act == DACT_SEND || c[i].act == DACT_TAKEOVER);
             bool got = claim && granted(&c[i], r);
+            final[i] = (c[i].act == DACT_DEAD || c[i].act == DACT_OPTOUT) && r &&
+                       r->type == REDIS_REPLY_INTEGER && r->integer == 1;
             if (r)
                 freeReplyObject(r);
             if (b.failed)
@@ -371,12 +451,10 @@ static int apply(struct dispatch *d, struct store_sync *ss, struct cand *c, size
     }
     free(cmds);
     int rc = store_batch_end(&b);
-    for (size_t i = 0; rc == 0 && d->cfg.outcome && i < n; i++)
-        if (c[i].act == DACT_DEAD || c[i].act == DACT_OPTOUT)
-            d->cfg.outcome(d->cfg.outcome_arg, c[i].m.id,
-                           c[i].act == DACT_DEAD ? "dead" : "opted-out",
-                           c[i].ch >= 0 ? d->chans[c[i].ch].cfg->ch->name : NULL, NULL, c[i].why,
-                           c[i].attempts);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (final[i])
+            finished(d, &c[i]);
+    free(final);
     return rc;
 }
 
@@ -390,16 +468,8 @@ static size_t capacity(struct dispatch *d, int64_t now, size_t room, int64_t *wa
     if (!d->cfg.n_channels)
         return room;
     for (size_t i = 0; i < d->cfg.n_channels; i++) {
-        struct dchan *ch = &d->chans[i];
-        int64_t w = IDLE_MS;
-        unsigned a = 0;
-        int64_t broke = spend_wait_ms(&ch->spend, now);
-        if (now < ch->paused_until)
-            w = ch->paused_until - now;
-        else if (broke) /* today's spend is used up: ask again in a minute, or tomorrow */
-            w = broke;
-        else if (!(ch->streak && ch->inflight))
-            a = rate_available(&ch->bucket, now, &w);
+        int64_t w;
+        unsigned a = chan_avail(&d->chans[i], now, &w);
         n += a;
         if (!a && w < wait)
             wait = w;
@@ -408,41 +478,73 @@ static size_t capacity(struct dispatch *d, int64_t now, size_t room, int64_t *wa
     return n;
 }
 
+/* What a round did: how many were due, how many waited for their channel, and of those how
+ * many are newly remembered as waiting (so the next round looks past them). */
+struct round_out {
+    size_t n, held, remembered;
+};
+
+/* Remember that c waits for its channel, so the next rounds look past it while the channel
+ * stays busy (bounded: beyond HELD_MAX the queue order simply applies). */
+static void hold(struct dispatch *d, const struct cand *c, struct round_out *out)
+{
+    out->held++;
+    if (c->ch < 0 || strmap_count(d->held) >= HELD_MAX || strmap_get(d->held, c->m.id))
+        return;
+    strmap_put(d->held, c->m.id, (void *)(intptr_t)(c->ch + 1));
+    out->remembered++;
+}
+
 /* One round over room candidates: fetch, load, decide, look up extras, apply. Returns 0 or
- * -EIO; *n is how many were due, *held whether one waits for its channel. */
-static int run(struct dispatch *d, struct store_sync *ss, size_t room, int64_t now, size_t *n,
-               bool *held)
+ * -EIO, and what it did in *out. */
+static int run(struct dispatch *d, struct store_sync *ss, size_t room, int64_t now,
+               struct round_out *out)
 {
     for (size_t i = 0; i < d->cfg.n_channels; i++)
         d->chans[i].blocked = false;
     struct cand *c = xcalloc(room, sizeof *c);
     char ver[64];
-    *n = fetch(d, ss, now, room, c, ver, sizeof ver);
-    int rc = *n == (size_t)-1 ? -EIO : 0;
+    size_t n = fetch(d, ss, now, room, c, ver, sizeof ver);
+    int rc = n == (size_t)-1 ? -EIO : 0;
     if (rc < 0)
-        *n = 0;
-    if (rc == 0 && *n)
-        rc = spend_reserve(d, ss, *n, now);
-    if (rc == 0 && *n)
-        rc = load(ss, c, *n, ver);
-    for (size_t i = 0; rc == 0 && i < *n; i++)
+        n = 0;
+    if (rc == 0 && n)
+        rc = spend_reserve(d, ss, n, now);
+    if (rc == 0 && n)
+        rc = load(ss, c, n, ver);
+    for (size_t i = 0; rc == 0 && i < n; i++)
         dispatch_decide(d, &c[i], now);
-    if (rc == 0 && *n)
-        rc = extras(d, ss, c, *n);
-    if (rc == 0 && *n)
-        rc = apply(d, ss, c, *n);
-    if (rc == 0 && *n)
+    if (rc == 0 && n)
+        rc = extras(d, ss, c, n);
+    if (rc == 0 && n)
+        rc = apply(d, ss, c, n);
+    if (rc == 0 && n)
         rc = spend_give_back(d, ss, now);
     for (size_t i = 0; rc < 0 && i < d->cfg.n_channels; i++)
         spend_return(
             &d->chans[i].spend); /* lost with the connection: spent too little, never more */
-    *held = false;
-    for (size_t i = 0; i < *n; i++) {
-        *held |= c[i].act == DACT_HOLD;
+    *out = (struct round_out){.n = n};
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].act == DACT_HOLD)
+            hold(d, &c[i], out);
         cand_free(&c[i]);
     }
     free(c);
     return rc;
+}
+
+/* Nothing waits for a busy channel: forget what was held (sent by another instance since,
+ * or gone from the queue), so the map cannot fill with stale ids. */
+static void held_prune(struct dispatch *d, int64_t now)
+{
+    int64_t w;
+    if (!strmap_count(d->held))
+        return;
+    for (size_t i = 0; i < d->cfg.n_channels; i++)
+        if (!chan_avail(&d->chans[i], now, &w))
+            return;
+    strmap_free(d->held, NULL);
+    d->held = strmap_new();
 }
 
 /* Free slots for sends, at most a batch. */
@@ -464,7 +566,7 @@ static void round_cb(void *arg)
         return;
     }
     d->st.rounds++;
-    size_t room = room_left(d), n;
+    size_t room = room_left(d);
     if (!room)
         return; /* results kick the next round */
     int64_t now = loop_wall_ms(), wait = IDLE_MS;
@@ -474,19 +576,23 @@ static void round_cb(void *arg)
         return;
     }
     room = cap < room ? cap : room;
-    bool held;
-    if (run(d, ss, room, now, &n, &held) < 0) {
+    held_prune(d, now);
+    struct round_out out;
+    if (run(d, ss, room, now, &out) < 0) {
         store_link_failed(d->cfg.db, store_sync_errstr(ss));
         round_in(d, IDLE_MS);
         return;
     }
-    /* a full round may have more behind it; a held one waits for a token */
-    if (n == room)
+    /* a full round may have more behind it, unless it only met messages waiting for a busy
+     * channel that it could not set aside (a round again would meet the same ones); what waits
+     * goes when its channel can take it */
+    bool stuck = out.held == out.n && !out.remembered;
+    if (out.n == room && !stuck)
         round_in(d, 0);
-    else if (held && capacity(d, loop_wall_ms(), room, &wait) == 0)
-        round_in(d, wait);
+    else if (out.held || strmap_count(d->held))
+        round_in(d, capacity(d, loop_wall_ms(), room, &wait) && !stuck ? 1 : wait);
     else
-        round_in(d, held ? 1 : IDLE_MS);
+        round_in(d, IDLE_MS);
 }
 
 /* ---- life cycle ---- */
@@ -511,9 +617,14 @@ struct dispatch *dispatch_new(struct loop *loop, const struct dispatch_config *c
         spend_init(&d->chans[i].spend, dc->cost > 0 ? dc->daily_cap : 0); /* free: no cap */
     }
     d->inflight = strmap_new();
+    d->held = strmap_new();
     d->round_timer = loop_timer_new(loop, round_cb, d);
     d->flush_timer = loop_timer_new(loop, dispatch_flush, d);
     snprintf(d->owner, sizeof d->owner, "%ld-%" PRId64, (long)getpid(), now);
+    /* instances must not pause in step after a shared gateway failure */
+    uint64_t seed = (uint64_t)now ^ ((uint64_t)getpid() << 20);
+    for (int i = 0; i < 3; i++)
+        d->rng[i] = (unsigned short)(seed >> (16 * i));
     round_in(d, 0);
     return d;
 }
@@ -555,6 +666,7 @@ void dispatch_free(struct dispatch *d)
     loop_timer_free(d->flush_timer);
     d->results = NULL;
     strmap_free(d->inflight, flight_free);
+    strmap_free(d->held, NULL);
     free(d->chans);
     free(d);
 }

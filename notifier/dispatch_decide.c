@@ -133,6 +133,8 @@ static bool channel_takes(struct dchan *ch, int64_t now)
         ch->blocked = true;
         return false;
     }
+    if (ch->streak) /* recovering: one probe, and nothing more until its answer */
+        ch->blocked = true;
     return true;
 }
 
@@ -148,12 +150,14 @@ static void claimed(struct dispatch *d, struct cand *c, int64_t now)
     int64_t stale_at = rec.ts_ms + d->cfg.policy->inflight_grace_ms;
     bool mine = rec.owner && !strcmp(rec.owner, d->owner);
     notif_record_deinit(&rec);
-    if (mine || now < stale_at) { /* ours in flight, or another instance's still young */
+    if (!mine && now < stale_at) { /* another instance's, still young */
         c->act = DACT_WAIT;
-        c->until = (mine ? now : stale_at) + 1000;
+        c->until = stale_at + 1000;
         return;
     }
-    c->act = DACT_TAKEOVER; /* no delivery report within the grace: it never got there */
+    /* no delivery report within the grace: it never got there. Or ours, yet not in flight
+     * (fetch skips those): the reply to the claim was lost, and nothing was sent */
+    c->act = DACT_TAKEOVER;
 }
 
 void dispatch_decide(struct dispatch *d, struct cand *c, int64_t now)
@@ -196,38 +200,30 @@ void dispatch_decide(struct dispatch *d, struct cand *c, int64_t now)
             return;
         }
     }
-    /* the channel is asked last: a token is taken only for a message that will go */
-    if (!channel_takes(&d->chans[c->ch], now) && c->act == DACT_SEND)
-        c->act = DACT_HOLD;
-    else if (c->act == DACT_TAKEOVER && d->chans[c->ch].blocked)
+    /* the channel is asked last: a token is taken only for a message that will go; a
+     * takeover is a send like any other (pause, probe, rate and spend apply) */
+    if (!channel_takes(&d->chans[c->ch], now))
         c->act = DACT_HOLD;
 }
 
-const char *dispatch_extra_key(struct dispatch *d, struct store_sync *ss, const struct cand *c,
-                               char *buf, size_t bufsz)
+void dispatch_extra_keys(struct store_sync *ss, const struct cand *c, char *rec, char *optout,
+                         size_t sz)
 {
-    (void)d;
+    rec[0] = optout[0] = '\0';
     if (c->act != DACT_SEND && c->act != DACT_TAKEOVER)
-        return NULL;
+        return;
     if (var(c, "after")) { /* a fallback: did the first channel deliver? */
-        store_sync_key(ss, buf, bufsz, "notif:%s", var(c, "after"));
-        return "GET";
-    }
-    if (c->m.type == TEMPLATE_RESTORED) {
+        store_sync_key(ss, rec, sz, "notif:%s", var(c, "after"));
+    } else if (c->m.type == TEMPLATE_RESTORED) {
         const char *told = var(c, "told");
-        store_sync_key(ss, buf, bufsz, "notif:%s:%s:outage-opened", c->m.sub,
-                       told ? told : c->m.base);
-        return "GET";
+        store_sync_key(ss, rec, sz, "notif:%s:%s:outage-opened", c->m.sub, told ? told : c->m.base);
     }
-    if (c->phone && c->addr == c->phone) {
-        store_sync_key(ss, buf, bufsz, "optout:%s", c->phone);
-        return "EXISTS";
-    }
-    return NULL;
+    /* every message to a phone, restorations and fallbacks too: STOP means stop */
+    if (c->phone && c->addr == c->phone)
+        store_sync_key(ss, optout, sz, "optout:%s", c->phone);
 }
 
-/* The outage message went out (or may have): anything else means they were never told. */
-static bool told_ok(const redisReply *r)
+bool dispatch_told_ok(const redisReply *r)
 {
     struct notif_record rec;
     if (!str(r) || notif_store_parse(r->str, r->len, &rec) < 0)
@@ -254,15 +250,12 @@ static bool delivered(const redisReply *r)
 
 void dispatch_decide_extra(struct dispatch *d, struct cand *c)
 {
-    if (!c->extra)
-        return;
-    bool drop = false, optout = false;
-    if (var(c, "after"))
+    bool drop = false;
+    if (c->extra && var(c, "after"))
         drop = delivered(c->extra);
-    else if (c->m.type == TEMPLATE_RESTORED)
-        drop = !told_ok(c->extra);
-    if (c->extra->type == REDIS_REPLY_INTEGER && c->extra->integer == 1)
-        optout = true;
+    else if (c->extra && c->m.type == TEMPLATE_RESTORED)
+        drop = !dispatch_told_ok(c->extra);
+    bool optout = c->optout && c->optout->type == REDIS_REPLY_INTEGER && c->optout->integer == 1;
     if (!drop && !optout)
         return;
     /* the token taken for it is not given back: it can only make the rate lower */

@@ -14,6 +14,7 @@
 #include "notifier/rate.h"
 
 #define DISPATCH_KEY 512
+#define DISPATCH_DEAD_KEEP 99999 /* dead letters kept (LTRIM) */
 
 struct dchan {
     const struct dispatch_channel *cfg;
@@ -41,8 +42,9 @@ struct cand {
     struct notif_msg m;
     int prio;
     int64_t due;
-    struct redisReply *ctx, *vars, *sub, *rec, *down, *att, *extra; /* owned, NULL if not read */
-    struct redisReply *ctx_shared; /* set when ctx is another candidate's (not owned) */
+    struct redisReply *ctx, *vars, *sub, *rec, *down, *att; /* owned, NULL if not read */
+    struct redisReply *extra, *optout; /* dispatch_extra_keys' replies, owned, NULL if not read */
+    struct redisReply *ctx_shared;     /* set when ctx is another candidate's (not owned) */
     enum dact act;
     int ch;           /* index in channels, -1 none */
     const char *addr; /* into sub */
@@ -75,20 +77,26 @@ struct dispatch {
     struct dispatch_config cfg;
     struct dchan *chans;
     struct strmap *inflight; /* id -> struct flight (sending or outcome unwritten) */
+    struct strmap *held;     /* id -> channel index + 1 (cast): waits for that channel */
     struct flight *results;  /* done, outcome to write */
     struct loop_timer *round_timer, *flush_timer;
-    char owner[40]; /* this instance, in claims */
+    char owner[40];        /* this instance, in claims */
+    unsigned short rng[3]; /* backoff jitter (erand48), seeded per instance */
     bool stopped;
     struct dispatch_stats st;
 };
 
 /* Decide what to do with c at now (may set c->extra-dependent fields on a second pass). */
 void dispatch_decide(struct dispatch *d, struct cand *c, int64_t now);
-/* The extra lookup c needs ("GET" of a restoration's told record, "EXISTS" of an opt-out key)
- * with its key in buf, or NULL for none. */
-const char *dispatch_extra_key(struct dispatch *d, struct store_sync *ss, const struct cand *c,
-                               char *buf, size_t bufsz);
-/* Apply c's extra reply (second decision pass). */
+/* The extra lookups c needs, keys into rec and optout (sz bytes each, "" for none): the record
+ * a fallback or restoration depends on (GET: the first channel's message, the outage message
+ * that told them) and the opt-out of the phone it goes to (EXISTS). */
+void dispatch_extra_keys(struct store_sync *ss, const struct cand *c, char *rec, char *optout,
+                         size_t sz);
+/* The outage message whose record r is went out (or may have): anything else means the
+ * subscriber was never told. */
+bool dispatch_told_ok(const struct redisReply *r);
+/* Apply c's extra replies (second decision pass). */
 void dispatch_decide_extra(struct dispatch *d, struct cand *c);
 /* A send finished: queue its outcome for writing. */
 void dispatch_result(void *arg, const struct channel_result *r);
@@ -96,6 +104,9 @@ void dispatch_result(void *arg, const struct channel_result *r);
 void dispatch_flush(void *arg);
 /* Queue key of priority p into buf. */
 void dispatch_qkey(struct store_sync *ss, int prio, char *buf, size_t bufsz);
+/* The dead-letter entry of m (JSON, caller frees). */
+char *dispatch_dead_json(const struct notif_msg *m, const char *channel, const char *reason,
+                         int attempts);
 /* Dead-letter entry for id into batch b (the record itself is written by the caller). */
 void dispatch_dead_letter(struct store_batch *b, const struct notif_msg *m, const char *channel,
                           const char *reason, int attempts);

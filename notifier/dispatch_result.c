@@ -15,14 +15,11 @@
 #include "notifier/dispatch_impl.h"
 #include "notifier/notif_store.h"
 
-#define DEAD_KEEP "99999" /* dead letters kept (LTRIM) */
 #define RETRY_FLUSH_MS 1000
 
-void dispatch_dead_letter(struct store_batch *b, const struct notif_msg *m, const char *channel,
-                          const char *reason, int attempts)
+char *dispatch_dead_json(const struct notif_msg *m, const char *channel, const char *reason,
+                         int attempts)
 {
-    char k[DISPATCH_KEY];
-    store_sync_key(b->ss, k, sizeof k, "notif:%s", "dead");
     json_t *o =
         json_pack("{s:s, s:s, s:s, s:s, s:i, s:I}", "id", m->id, "type",
                   template_type_name(m->type), "reason", reason ? reason : "?", "channel",
@@ -31,21 +28,32 @@ void dispatch_dead_letter(struct store_batch *b, const struct notif_msg *m, cons
     json_decref(o);
     if (!s)
         abort(); /* OOM only */
+    return s;
+}
+
+void dispatch_dead_letter(struct store_batch *b, const struct notif_msg *m, const char *channel,
+                          const char *reason, int attempts)
+{
+    char k[DISPATCH_KEY], keep[24];
+    store_sync_key(b->ss, k, sizeof k, "notif:%s", "dead");
+    snprintf(keep, sizeof keep, "%d", DISPATCH_DEAD_KEEP);
+    char *s = dispatch_dead_json(m, channel, reason, attempts);
     store_batch_add(b, 3, (const char *[]){"LPUSH", k, s});
-    store_batch_add(b, 4, (const char *[]){"LTRIM", k, "0", DEAD_KEEP});
+    store_batch_add(b, 4, (const char *[]){"LTRIM", k, "0", keep});
     free(s);
     log_warn("notifier", "dead letter %s: %s", template_type_name(m->type), reason ? reason : "?");
 }
 
 /* Exponential with jitter: half the step plus a random part of the other half. */
-static int64_t backoff(const struct notif_policy *p, int streak)
+static int64_t backoff(struct dispatch *d, int streak)
 {
+    const struct notif_policy *p = d->cfg.policy;
     int64_t step = p->retry_min_ms;
     for (int i = 1; i < streak && step < p->retry_max_ms; i++)
         step *= 2;
     if (step > p->retry_max_ms)
         step = p->retry_max_ms;
-    return step / 2 + (int64_t)(drand48() * (double)(step - step / 2));
+    return step / 2 + (int64_t)(erand48(d->rng) * (double)(step - step / 2));
 }
 
 static void channel_outcome(struct dispatch *d, struct flight *f)
@@ -60,7 +68,7 @@ static void channel_outcome(struct dispatch *d, struct flight *f)
         return;
     }
     ch->streak++;
-    int64_t pause = backoff(d->cfg.policy, ch->streak);
+    int64_t pause = backoff(d, ch->streak);
     if (f->retry_after_ms > pause)
         pause = f->retry_after_ms;
     ch->paused_until = loop_wall_ms() + pause;
@@ -127,7 +135,7 @@ static void write_one(struct dispatch *d, struct store_batch *b, struct flight *
     int attempts = f->attempts + (f->counted ? 1 : 0);
     bool expired = loop_wall_ms() - f->due > d->cfg.policy->max_age_ms;
     if (f->status == CHANNEL_RETRY && attempts < d->cfg.policy->max_attempts && !expired) {
-        notif_store_release_add(b, f->m.id);
+        notif_store_release_add(b, f->m.id, d->owner);
         snprintf(n, sizeof n, "%d", attempts);
         store_batch_add(b, 4, (const char *[]){"HSET", att, f->m.id, n});
         d->st.retries++;

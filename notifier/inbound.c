@@ -70,9 +70,12 @@ static void on_dlr(void *arg, const struct httpd_request *rq, struct httpd_respo
     struct notif_record rec;
     int rc = ss ? notif_store_get(ss, id, &rec, err, sizeof err) : -EIO;
     if (rc == 0) {
-        /* a late "accepted" must not overwrite "delivered" */
-        bool keep = d == KANNEL_DLR_ACCEPTED && rec.status && !strcmp(rec.status, "delivered");
-        if (!keep)
+        /* a report never moves a record back: Kannel retries a report we answered 503, so
+         * a "buffered" can come after "delivered" */
+        bool keep = notif_store_rank(dlr_status[d]) < notif_store_rank(rec.status);
+        if (keep)
+            in->st.dlrs_stale++;
+        else
             rc =
                 notif_store_outcome(ss, id, dlr_status[d], rec.channel, rec.provider_id,
                                     d == KANNEL_DLR_FAILED ? "undelivered" : NULL, err, sizeof err);

@@ -24,6 +24,7 @@ struct inbound_db {
 
 struct inbound_stats {
     unsigned long dlrs, dlrs_unknown, mo, opt_outs, opt_ins, errors;
+    unsigned long dlrs_stale; /* reports older than the record (kept as it was) */
 };
 
 struct inbound;

@@ -35,18 +35,6 @@ static void reply(struct httpd_response *out, int status, const char *body)
     out->body_len = strlen(body);
 }
 
-/* How far a message got. A report never moves a record to a lower rank: providers send out of
- * order and retry late. Equal ranks overwrite (failed after delivered is the carrier's last
- * word); dead and opted-out records sent nothing a report could be about. */
-static int rank(const char *status)
-{
-    if (!status || !strcmp(status, "dead") || !strcmp(status, "opted-out"))
-        return 0;
-    if (!strcmp(status, "read"))
-        return 3;
-    return !strcmp(status, "delivered") || !strcmp(status, "failed") ? 2 : 1;
-}
-
 /* Write status (and error) on message id unless its record already says as much or more.
  * Returns 0, -ENOENT or -EIO (a->err says why). */
 static int apply(struct inbound_api *a, struct store_sync *ss, const char *id, const char *status,
@@ -57,7 +45,7 @@ static int apply(struct inbound_api *a, struct store_sync *ss, const char *id, c
     if (rc < 0)
         return rc;
     bool same = rec.status && !strcmp(rec.status, status) && !error;
-    if (same || rank(status) < rank(rec.status)) {
+    if (same || notif_store_rank(status) < notif_store_rank(rec.status)) {
         a->st.stale++;
     } else {
         rc = notif_store_outcome(ss, id, status, rec.channel, rec.provider_id, error, a->err,

@@ -175,6 +175,19 @@ static int marker_is(const char *m, const char *outage)
     return !strncmp(m, outage, n) && m[n] == '|';
 }
 
+/* sub, told under the outage its marker mk names as current, now belongs to outage: the
+ * ETA updates of outage reach those told (notif:told:{outage}) */
+static void absorbed_told(struct plan *pl, struct store_batch *b, const char *mk,
+                          const char *outage, const char *sub)
+{
+    char cur[KEY], from[KEY], to[KEY];
+    snprintf(cur, sizeof cur, "%.*s", (int)strcspn(mk, "|"), mk);
+    key(pl, from, "notif:told:%s", cur);
+    key(pl, to, "notif:told:%s", outage);
+    store_batch_add(b, 4, (const char *[]){"SMOVE", from, to, sub});
+    pl->st->already_told++;
+}
+
 static int outage_added(struct plan *pl, const struct outage *o)
 {
     const struct id_list *ids = &o->subscribers_added;
@@ -195,10 +208,13 @@ static int outage_added(struct plan *pl, const struct outage *o)
         char *val = xasprintf("%s|%s", o->id, mk[i] ? marker_told(mk[i]) : o->id);
         store_batch_add(&b, 4, (const char *[]){"HSET", down, ids->ids[i], val});
         free(val);
-        if (mk[i]) { /* told by an outage this one absorbed: they already know */
-            pl->st->already_told++;
+        if (mk[i] && strcmp(marker_told(mk[i]), o->id)) {
+            /* told by an outage this one absorbed: they already know, and hear its updates */
+            absorbed_told(pl, &b, mk[i], o->id, ids->ids[i]);
             continue;
         }
+        /* new, or this outage again (a redelivery, maybe of a batch Redis applied only in
+         * part): queued unless it is already (NX); a message already sent is dropped unsent */
         enqueue(pl, &b, &m, due < pl->now ? pl->now : due, 1);
     }
     free_markers(mk, ids->n);

@@ -14,11 +14,13 @@
 
 #define PROVIDER_TTL_S (7 * 86400)
 
-/* Delete the key only while it is still a claim in flight. */
-static const char release_lua[] = "local v = redis.call('GET', KEYS[1])\n"
-                                  "if v and string.find(v, '\"status\": *\"sending\"') then\n"
-                                  "  return redis.call('DEL', KEYS[1]) end\n"
-                                  "return 0";
+/* Delete the key only while it is still a claim in flight, and (ARGV[1], when given) the
+ * releasing instance's own: another may have taken it over meanwhile. */
+static const char release_lua[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v or not string.find(v, '\"status\": *\"sending\"') then return 0 end\n"
+    "if ARGV[1] ~= '' and not string.find(v, ARGV[1], 1, true) then return 0 end\n"
+    "return redis.call('DEL', KEYS[1])";
 
 static int fail(struct store_sync *ss, redisReply *r, const char *what, char *err, size_t errsz)
 {
@@ -175,7 +177,7 @@ int notif_store_release(struct store_sync *ss, const char *id, char *err, size_t
     char key[512];
     store_sync_key(ss, key, sizeof key, "notif:%s", id);
     redisReply *r =
-        store_sync_command_argv(ss, 4, (const char *[]){"EVAL", release_lua, "1", key}, NULL);
+        store_sync_command_argv(ss, 5, (const char *[]){"EVAL", release_lua, "1", key, ""}, NULL);
     if (!r || r->type == REDIS_REPLY_ERROR)
         return fail(ss, r, "release", err, errsz);
     freeReplyObject(r);
@@ -279,6 +281,17 @@ int notif_store_by_provider(struct store_sync *ss, const char *channel, const ch
     return rc;
 }
 
+/* Providers send out of order and retry late. Equal ranks overwrite (failed after delivered is
+ * the carrier's last word); dead and opted-out records sent nothing a report could be about. */
+int notif_store_rank(const char *status)
+{
+    if (!status || !strcmp(status, "dead") || !strcmp(status, "opted-out"))
+        return 0;
+    if (!strcmp(status, "read"))
+        return 3;
+    return !strcmp(status, "delivered") || !strcmp(status, "failed") ? 2 : 1;
+}
+
 void notif_record_deinit(struct notif_record *r)
 {
     free(r->status), free(r->channel), free(r->provider_id), free(r->error), free(r->owner);
@@ -343,11 +356,45 @@ void notif_store_settle_add(struct store_batch *b, const char *id, const char *s
     free(v);
 }
 
-void notif_store_release_add(struct store_batch *b, const char *id)
+/* A message that will never be sent (dead, opted out): its record, only when nobody holds it
+ * (a live claim elsewhere means another instance is sending it) or when it is still exactly
+ * the dead instance's claim that was read (ARGV[6]); then out of its queue and, when dead,
+ * into the dead letters (KEYS[3], ARGV[3]). */
+static const char final_lua[] =
+    "local ok\n"
+    "if ARGV[6] == '' then ok = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2])\n"
+    "elseif redis.call('GET', KEYS[1]) == ARGV[6] then\n"
+    "  ok = redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end\n"
+    "if not ok then return 0 end\n"
+    "redis.call('ZREM', KEYS[2], ARGV[4])\n"
+    "if ARGV[3] ~= '' then\n"
+    "  redis.call('LPUSH', KEYS[3], ARGV[3]); redis.call('LTRIM', KEYS[3], 0, ARGV[5])\n"
+    "end\n"
+    "return 1";
+
+void notif_store_final_add(struct store_batch *b, const char *id, const char *old,
+                           const char *status, const char *channel, const char *reason,
+                           int64_t ttl_s, const char *queue, const char *dead_letter,
+                           long dead_keep)
 {
-    char key[512];
+    char key[512], dk[512], ttl[24], keep[24];
     store_sync_key(b->ss, key, sizeof key, "notif:%s", id);
-    store_batch_add(b, 4, (const char *[]){"EVAL", release_lua, "1", key});
+    store_sync_key(b->ss, dk, sizeof dk, "notif:%s", "dead");
+    snprintf(ttl, sizeof ttl, "%lld", (long long)(ttl_s > 0 ? ttl_s : 30 * 86400));
+    snprintf(keep, sizeof keep, "%ld", dead_keep);
+    char *v = record_json(status, channel, NULL, reason);
+    store_batch_add(b, 12,
+                    (const char *[]){"EVAL", final_lua, "3", key, queue, dk, v, ttl,
+                                     dead_letter ? dead_letter : "", id, keep, old ? old : ""});
+    free(v);
+}
+
+void notif_store_release_add(struct store_batch *b, const char *id, const char *owner)
+{
+    char key[512], mine[128];
+    store_sync_key(b->ss, key, sizeof key, "notif:%s", id);
+    snprintf(mine, sizeof mine, "\"owner\":\"%s\"", owner); /* as record_json_owned writes it */
+    store_batch_add(b, 5, (const char *[]){"EVAL", release_lua, "1", key, mine});
 }
 
 /* ---- the daily spend of capped channels, shared by instances and restarts ---- */

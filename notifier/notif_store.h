@@ -57,6 +57,10 @@ int notif_store_park(struct store_sync *ss, const char *channel, const char *pro
 void notif_record_deinit(struct notif_record *r);
 /* Parse a record's stored JSON (a GET's reply). 0, or -EINVAL (out is then empty). */
 int notif_store_parse(const char *json, size_t len, struct notif_record *out);
+/* How far a status got, for delivery reports: a report ranked below the record's is stale.
+ * 0 dead, opted-out or none; 1 sending, sent, queued, accepted, buffered; 2 delivered,
+ * failed; 3 read. */
+int notif_store_rank(const char *status);
 
 /* The same operations queued on a batch (core/store.h), one reply each, for the dispatcher:
  * claim (reply OK = claimed, nil = taken), with the claiming instance's owner id; */
@@ -69,8 +73,18 @@ void notif_store_takeover_add(struct store_batch *b, const char *id, const char 
  * provider id, map it back and apply a report parked for it (notif_store_park); */
 void notif_store_settle_add(struct store_batch *b, const char *id, const char *status,
                             const char *channel, const char *provider_id, const char *error);
-/* give a claim back while it is still "sending" (reply: keys deleted); */
-void notif_store_release_add(struct store_batch *b, const char *id);
+/* give owner's claim back while it is still "sending" and still owner's (reply: keys
+ * deleted); */
+void notif_store_release_add(struct store_batch *b, const char *id, const char *owner);
+/* the record of a message that will never be sent (status "dead" or "opted-out", with its
+ * reason), written only when there is none, or when it is still exactly old (a dead
+ * instance's claim, as read) (reply 1; 0: another instance claimed or sent it, and nothing
+ * was changed); then the id leaves queue (a full key) and, with dead_letter (JSON), that goes
+ * to farol:notif:dead, trimmed to dead_keep + 1 entries; */
+void notif_store_final_add(struct store_batch *b, const char *id, const char *old,
+                           const char *status, const char *channel, const char *reason,
+                           int64_t ttl_s, const char *queue, const char *dead_letter,
+                           long dead_keep);
 /* reserve up to wanted sends of channel costing cost each within the UTC day's cap (the day of
  * now_ms, farol:notif:spend:{channel}:{YYYY-MM-DD}; reply: how many were granted, 0 when the
  * day's spend is used up); */

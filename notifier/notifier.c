@@ -321,10 +321,11 @@ void notifier_free(struct notifier *n)
     httpd_free(n->httpd); /* no more callbacks into inbound */
     inbound_free(n->inbound);
     inbound_api_free(n->inbound_api);
-    /* channels first: their cancelled sends report into the dispatcher, which is still there */
+    /* the client first: its cancelled sends report through their channels into the
+     * dispatcher (which logs the channel's name), so both must still be there */
+    http_client_free(n->http);
     for (size_t i = 0; i < n->n_chans; i++)
         channel_free(n->chans[i]);
-    http_client_free(n->http);
     dispatch_free(n->dispatch);
     free(n->chans);
     free(n->dchans);

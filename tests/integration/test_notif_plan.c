@@ -155,6 +155,8 @@ START_TEST(a_merge_tells_nobody_twice)
 {
     outage("o-pon", 1, OUTAGE_OPENED, "s1,s2", NULL, 0, NOW);
     set("farol:notif:s1:o-pon:outage-opened", "{\"status\":\"delivered\"}"); /* s1 was told */
+    redisReply *r = store_sync_command(ss, "SADD %s %s", "farol:notif:told:o-pon", "s1");
+    freeReplyObject(r);
     /* the OLT fails: its outage absorbs the PON's and adds s3 */
     outage("o-olt", 1, OUTAGE_OPENED, "s1,s2,s3", NULL, 0, NOW + 1000);
     ck_assert_int_eq(due(0, "s1:o-olt:outage-opened"), -1);
@@ -162,6 +164,10 @@ START_TEST(a_merge_tells_nobody_twice)
     ck_assert_int_ne(due(0, "s2:o-pon:outage-opened"), -1);
     ck_assert_int_ne(due(0, "s3:o-olt:outage-opened"), -1);
     ck_assert_uint_eq(st.already_told, 2);
+    /* s1 hears the OLT outage's updates (the ETA of what they were told about) */
+    r = store_sync_command(ss, "SISMEMBER %s %s", "farol:notif:told:o-olt", "s1");
+    ck_assert(r && r->type == REDIS_REPLY_INTEGER && r->integer == 1);
+    freeReplyObject(r);
     char *down = hget("farol:notif:down", "s1");
     ck_assert_str_eq(down, "o-olt|o-pon");
     free(down);

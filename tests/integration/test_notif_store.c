@@ -117,6 +117,86 @@ START_TEST(release_only_while_sending)
 }
 END_TEST
 
+/* A retried send gives back only its own claim: after a takeover (its instance seemed dead
+ * while Redis was away) the claim is the other instance's, and deleting it would let a third
+ * instance send the message again. */
+START_TEST(release_gives_back_only_its_own_claim)
+{
+    struct store_batch b;
+    store_batch_init(&b, ss);
+    notif_store_claim_add(&b, "s5:o1:t", "sms", "111-1", 60);
+    notif_store_release_add(&b, "s5:o1:t", "222-2"); /* not its claim: kept */
+    redisReply *claim = store_batch_next(&b), *other = store_batch_next(&b);
+    ck_assert(claim && claim->type == REDIS_REPLY_STATUS);
+    ck_assert(other && other->type == REDIS_REPLY_INTEGER && other->integer == 0);
+    freeReplyObject(claim);
+    freeReplyObject(other);
+    notif_store_release_add(&b, "s5:o1:t", "111"); /* a prefix of the owner is not the owner */
+    notif_store_release_add(&b, "s5:o1:t", "111-1");
+    redisReply *prefix = store_batch_next(&b), *own = store_batch_next(&b);
+    ck_assert(prefix && prefix->type == REDIS_REPLY_INTEGER && prefix->integer == 0);
+    ck_assert(own && own->type == REDIS_REPLY_INTEGER && own->integer == 1);
+    freeReplyObject(prefix);
+    freeReplyObject(own);
+    ck_assert_int_eq(store_batch_end(&b), 0);
+}
+END_TEST
+
+static const char *status_of(const char *id);
+
+static long long int_reply(const char *fmt, const char *a, const char *b)
+{
+    redisReply *r = store_sync_command(ss, fmt, a, b);
+    ck_assert(r && r->type == REDIS_REPLY_INTEGER);
+    long long v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+static long long final(const char *id, const char *old, const char *status, const char *letter)
+{
+    struct store_batch b;
+    store_batch_init(&b, ss);
+    notif_store_final_add(&b, id, old, status, "sms", "why", 60, "farol:notif:q:0", letter, 9);
+    redisReply *r = store_batch_next(&b);
+    ck_assert(r && r->type == REDIS_REPLY_INTEGER);
+    long long v = r->integer;
+    freeReplyObject(r);
+    ck_assert_int_eq(store_batch_end(&b), 0);
+    return v;
+}
+
+/* A message one instance finds dead (max_age, no channel) while another has just claimed it
+ * for sending: the dead record must not overwrite that claim, nor the queue entry and dead
+ * letter go; with nothing there, or the dead instance's claim as read, all three happen. */
+START_TEST(final_records_never_overwrite_a_live_claim)
+{
+    char err[256];
+    ck_assert_int_eq(int_reply("ZADD %s 1 %s", "farol:notif:q:0", "s6:o1:t"), 1);
+    ck_assert_int_eq(notif_store_claim(ss, "s6:o1:t", "sms", 60, err, sizeof err), 1);
+    ck_assert_int_eq(final("s6:o1:t", NULL, "dead", "{\"id\":\"s6:o1:t\"}"), 0);
+    ck_assert_str_eq(status_of("s6:o1:t"), "sending");
+    ck_assert_int_eq(int_reply("ZCARD %s%s", "farol:notif:q:0", ""), 1);
+    ck_assert_int_eq(int_reply("LLEN %s%s", "farol:notif:dead", ""), 0);
+    /* the claim as another instance read it, now stale: replaced */
+    redisReply *r = store_sync_command(ss, "GET %s", "farol:notif:s6:o1:t");
+    ck_assert(r && r->type == REDIS_REPLY_STRING);
+    ck_assert_int_eq(final("s6:o1:t", "{\"status\":\"sending\"}", "dead", NULL), 0);
+    ck_assert_int_eq(final("s6:o1:t", r->str, "dead", "{\"id\":\"s6:o1:t\"}"), 1);
+    freeReplyObject(r);
+    ck_assert_str_eq(status_of("s6:o1:t"), "dead");
+    ck_assert_int_eq(int_reply("ZCARD %s%s", "farol:notif:q:0", ""), 0);
+    ck_assert_int_eq(int_reply("LLEN %s%s", "farol:notif:dead", ""), 1);
+    /* nothing there: written, with its TTL; an opt-out has no dead letter */
+    ck_assert_int_eq(int_reply("ZADD %s 1 %s", "farol:notif:q:0", "s7:o1:t"), 1);
+    ck_assert_int_eq(final("s7:o1:t", NULL, "opted-out", NULL), 1);
+    ck_assert_str_eq(status_of("s7:o1:t"), "opted-out");
+    ck_assert_int_gt(ttl("farol:notif:s7:o1:t"), 0);
+    ck_assert_int_eq(int_reply("ZCARD %s%s", "farol:notif:q:0", ""), 0);
+    ck_assert_int_eq(int_reply("LLEN %s%s", "farol:notif:dead", ""), 1);
+}
+END_TEST
+
 /* Records are written by hand (no JSON library on the hot path): what they hold must read
  * back exactly, quotes, backslashes, control characters and UTF-8 included. */
 START_TEST(records_read_back_exactly)
@@ -214,6 +294,8 @@ static Suite *suite(void)
     tcase_add_test(tc, one_claim_per_message_across_connections);
     tcase_add_test(tc, outcome_keeps_ttl_and_maps_the_provider_id);
     tcase_add_test(tc, release_only_while_sending);
+    tcase_add_test(tc, release_gives_back_only_its_own_claim);
+    tcase_add_test(tc, final_records_never_overwrite_a_live_claim);
     tcase_add_test(tc, records_read_back_exactly);
     tcase_add_test(tc, early_reports_wait_for_their_mapping);
     tcase_add_test(tc, dead_redis_never_says_send);

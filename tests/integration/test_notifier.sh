@@ -3,8 +3,8 @@
 # fakesmsc): outage events from the bus reach the affected subscribers' phones in their
 # languages after the notify delay; a blip shorter than the delay tells no one; restorations
 # follow only for those told; a redelivered event sends nothing twice; an ETA change reaches
-# those told; an inbound STOP opts a number out; quiet hours defer a usage message in Redis;
-# a short-notice maintenance window sends one notice; Kannel's delivery reports update each
+# those told; an inbound STOP opts a number out (of restorations too); quiet hours defer a
+# usage message in Redis; a short-notice maintenance window sends one notice; Kannel's delivery reports update each
 # message's record; the NOC webhook gets one summary per outage event; WhatsApp (a local server
 # speaking the Cloud API, which posts signed status webhooks back) falls back to SMS only for
 # the message it never reported delivered.
@@ -136,6 +136,14 @@ await "opt-out stored" 10 bash -c "[ \"\$(redis-cli -s $REDIS_SOCK EXISTS farol:
 outage o-3 1 opened '["s5"]' '[]'
 await "opted-out recorded" 15 bash -c "[ \"\$(redis-cli -s $REDIS_SOCK GET farol:notif:s5:o-3:outage-opened | jq -r .status)\" = opted-out ]"
 [ "$(sms_to 5511900000005)" = 0 ] || fail "an opted-out number got a message"
+# told of an outage, then STOP (BAJA): its restoration is not sent either
+outage o-6 1 opened '["s2"]' '[]'
+await "s2 told of o-6" 15 bash -c "s=\$(redis-cli -s $REDIS_SOCK GET farol:notif:s2:o-6:outage-opened | jq -r .status); [ \"\$s\" = sent ] || [ \"\$s\" = delivered ]"
+kannel_send_mo "+5411900000002" "BAJA"
+await "s2's opt-out stored" 10 bash -c "[ \"\$(redis-cli -s $REDIS_SOCK EXISTS farol:optout:+5411900000002)\" = 1 ]"
+outage o-6 2 resolved '[]' '["s2"]'
+await "s2's restoration opted out" 15 bash -c "[ \"\$(redis-cli -s $REDIS_SOCK GET farol:notif:s2:o-6:restored | jq -r .status)\" = opted-out ]"
+[ "$(sms_to 5411900000002)" = 4 ] || fail "s2 after STOP: $(kannel_sms_lines | grep 5411900000002)"
 
 # -- quiet hours: a usage message waits in Redis --
 publish "{\"v\":1,\"type\":\"threshold\",\"ts\":\"$(iso "$(date +%s)")\",\"data\":{\"subscriber\":\"s6\",\"cycle\":\"2026-11\",\"percent\":80,\"used_octets\":80000000000,\"cap_octets\":100000000000,\"crossed_at\":\"$(iso "$(date +%s)")\"}}"

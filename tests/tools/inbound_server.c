@@ -70,8 +70,8 @@ int main(int argc, char **argv)
     loop_run(loop);
     struct inbound_stats st;
     inbound_get_stats(in, &st);
-    fprintf(stderr, "dlrs=%lu unknown=%lu mo=%lu opt_outs=%lu opt_ins=%lu errors=%lu\n", st.dlrs,
-            st.dlrs_unknown, st.mo, st.opt_outs, st.opt_ins, st.errors);
+    fprintf(stderr, "dlrs=%lu unknown=%lu mo=%lu opt_outs=%lu opt_ins=%lu errors=%lu stale=%lu\n",
+            st.dlrs, st.dlrs_unknown, st.mo, st.opt_outs, st.opt_ins, st.errors, st.dlrs_stale);
     loop_signal_free(s);
     httpd_free(h);
     inbound_free(in);

@@ -101,6 +101,13 @@ START_TEST(flood_control_waits_as_told)
                      .status = 429, .headers = "Retry-After: 5\r\n", .body = "slow down"});
     ck_assert_int_eq(f.res.status, CHANNEL_RETRY);
     ck_assert_int_eq(f.res.retry_after_ms, 5000);
+    /* an absurd wait is a day at most (and never an overflow) */
+    send_one(&f,
+             &(struct http_server_reply){
+                 .status = 429,
+                 .body = "{\"ok\": false, \"error_code\": 429, \"description\": \"Too Many "
+                         "Requests\", \"parameters\": {\"retry_after\": 9223372036854775807}}"});
+    ck_assert_int_eq(f.res.retry_after_ms, 86400000);
     channel_fix_stop(&f);
 }
 END_TEST

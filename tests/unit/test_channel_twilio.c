@@ -74,6 +74,13 @@ START_TEST(invalid_number_is_permanent)
     ck_assert_str_eq(f.error,
                      "HTTP 400: Twilio error 21211: The 'To' number is not a valid phone number.");
     ck_assert_ptr_null(strstr(f.error, "tok"));
+    /* Twilio's message may quote the number: it reaches logs and records masked */
+    send_one(&f, &(struct http_server_reply){
+                     .status = 400,
+                     .body = "{\"code\": 21211, \"message\": \"The 'To' number +15005550001 is "
+                             "not a valid phone number.\", \"status\": 400}"});
+    ck_assert_str_eq(f.error, "HTTP 400: Twilio error 21211: The 'To' number +15*******01 is not "
+                              "a valid phone number.");
     channel_fix_stop(&f);
 }
 END_TEST
