@@ -266,7 +266,7 @@ awk -v n="$TP_N" -v f="$TP_FIRST" -v l="$TP_LAST" -v p="$TP_PUB" -v w="$WRK_HI" 
     us_sink = 1e6 * ws / wn; us_curl = 1e6 * fc / n; us_n = 1e6 * c / n; us_r = 1e6 * r / n; us_k = 1e6 * mk / n
     printf "CPU a message (us): notifier %.1f (libcurl alone %.1f of it at best), Redis %.1f, Kafka mock %.1f, sink %.1f under farol (%.1f under wrk); wrk meanwhile kept the sink at %.0f%% of a core\n", us_n, us_curl, us_r, us_k, 1e6 * sk / n, us_sink, 100 * ws / (wn / w)
     half = w / 2; need = half * (us_sink + us_curl) / 1e6; own = us_n - us_curl + us_r + us_k
-    printf "budget at 0.5x wrk (%.0f msg/s) on %d cores: the sink and libcurl alone take %.2f cores, leaving %.1f us a message for everything else; farol'"'"'s own share now is %.1f us (notifier beyond libcurl %.1f, Redis %.1f, Kafka mock %.1f): %.2f cores in all\n", half, cores, need, (cores - need) * 1e6 / half, own, us_n - us_curl, us_r, us_k, need + half * own / 1e6
+    printf "budget at 0.5x wrk (%.0f msg/s) on %d cores: the sink and libcurl alone take %.2f cores, leaving %s a message for everything else; farol'"'"'s own share now is %.1f us (notifier beyond libcurl %.1f, Redis %.1f, Kafka mock %.1f): %.2f cores in all\n", half, cores, need, (need < cores ? sprintf("%.1f us", (cores - need) * 1e6 / half) : "nothing"), own, us_n - us_curl, us_r, us_k, need + half * own / 1e6
     loop = half * us_curl / 1e6
     printf "one notifier loop at %.0f msg/s: libcurl alone takes %.2f of its one core, leaving %s a message for the notifier'"'"'s own work (%.1f us now)\n", half, loop, (loop < 1 ? sprintf("%.1f us", (1 - loop) * 1e6 / half) : "nothing"), us_n - us_curl
 }' >"$WORK/report"
