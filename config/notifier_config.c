@@ -175,6 +175,7 @@ static const struct schema_field notifier_fields[] = {
     {"channels", SCHEMA_LIST, NF(channels), 0, .sub = &channel_section,
      .count_offset = NF(n_channels)},
     {"listen", SCHEMA_STRING, NF(listen), .flags = 0},
+    {"kannel_key", SCHEMA_STRING, NF(kannel_key), .flags = SCHEMA_SECRET},
     {"noc_url", SCHEMA_STRING, NF(noc_url), 0, .check = check_url},
     {"noc_format", SCHEMA_ENUM, NF(noc_format), SCHEMA_DEFAULT, .def = 0, .enums = noc_formats},
     {"notify_delay", SCHEMA_DURATION, NF(notify_delay_ms), SCHEMA_DEFAULT, .def = SEC(60), .min = 0,

@@ -73,6 +73,7 @@ struct notifier_config {
     size_t n_channels;
     /* the stage (docs/notifier.md) */
     char *listen;            /* host:port for delivery reports and inbound messages, or NULL */
+    char *kannel_key;        /* secret: Kannel's calls (/kannel/dlr, /kannel/mo) carry key=it */
     char *noc_url;           /* NOC webhook: one summary per outage event, or NULL */
     int noc_format;          /* enum noc_format: json, slack, alertmanager */
     int64_t notify_delay_ms; /* outage messages wait this long (a blip tells no one) */

@@ -3,6 +3,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include <openssl/crypto.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 struct inbound {
     struct inbound_db db;
     struct inbound_stats st;
+    char *key; /* secret, or NULL: every call must carry it */
 };
 
 /* Words subscribers send to stop or restart messages, in farol's five languages. */
@@ -56,11 +59,33 @@ static void reply(struct httpd_response *out, int status, const char *body)
 
 static const char *const dlr_status[] = {"delivered", "failed", "buffered", "accepted"};
 
+/* The call carries the configured key (or none is configured); else it is answered 403. The
+ * comparison takes the same time however much of the key matched. */
+static bool allowed(struct inbound *in, const struct httpd_request *rq, struct httpd_response *out)
+{
+    if (!in->key)
+        return true;
+    const char *q = rq->query ? rq->query : "";
+    char *got = httpd_form_value(q, strlen(q), "key");
+    size_t n = strlen(in->key);
+    bool ok = got && strlen(got) == n && CRYPTO_memcmp(got, in->key, n) == 0;
+    free(got);
+    if (!ok) {
+        in->st.refused++;
+        log_warn("inbound", "kannel: refused a call to %s from %s: missing or wrong key", rq->path,
+                 rq->remote_addr);
+        reply(out, 403, "forbidden\n");
+    }
+    return ok;
+}
+
 static void on_dlr(void *arg, const struct httpd_request *rq, struct httpd_response *out)
 {
     struct inbound *in = arg;
     char *id = NULL, err[256];
     enum kannel_dlr d;
+    if (!allowed(in, rq, out))
+        return;
     if (!rq->query || channel_kannel_dlr(rq->query, &id, &d) < 0) {
         reply(out, 400, "not a delivery report\n");
         return;
@@ -119,6 +144,8 @@ static int set_optout(struct store_sync *ss, const char *phone, int kw, char *er
 static void on_mo(void *arg, const struct httpd_request *rq, struct httpd_response *out)
 {
     struct inbound *in = arg;
+    if (!allowed(in, rq, out))
+        return;
     const char *q = rq->query ? rq->query : "";
     char *from = httpd_form_value(q, strlen(q), "from");
     char *text = httpd_form_value(q, strlen(q), "text");
@@ -146,10 +173,11 @@ static void on_mo(void *arg, const struct httpd_request *rq, struct httpd_respon
 }
 
 struct inbound *inbound_new(struct httpd *h, const char *prefix, const struct inbound_db *db,
-                            char *err, size_t errsz)
+                            const char *key, char *err, size_t errsz)
 {
     struct inbound *in = xcalloc(1, sizeof *in);
     in->db = *db;
+    in->key = key && *key ? xstrdup(key) : NULL;
     char *dlr = xasprintf("%s/dlr", prefix), *mo = xasprintf("%s/mo", prefix);
     int rc = httpd_route(h, "GET", dlr, on_dlr, in);
     if (rc == 0)
@@ -158,14 +186,22 @@ struct inbound *inbound_new(struct httpd *h, const char *prefix, const struct in
     free(mo);
     if (rc < 0) {
         snprintf(err, errsz, "cannot route %s/dlr and %s/mo (%d)", prefix, prefix, rc);
-        free(in);
+        inbound_free(in);
         return NULL;
     }
+    if (!in->key)
+        log_warn("inbound", "kannel reports and replies are not authenticated: no kannel_key "
+                            "(keep listen on loopback or Kannel's network)");
     return in;
 }
 
 void inbound_free(struct inbound *in)
 {
+    if (!in)
+        return;
+    if (in->key)
+        OPENSSL_cleanse(in->key, strlen(in->key));
+    free(in->key);
     free(in);
 }
 

@@ -5,6 +5,8 @@
  *                                      СТОП, توقف, ...) opts the number out of every message, a
  *                                      start word (START, VOLTAR, ALTA, ...) opts it back in.
  * Opt-outs live in Redis (farol:optout:{E.164}) so every notifier instance honours them.
+ * Kannel signs nothing: anyone who reaches these routes could forge reports or undo a STOP,
+ * hence the optional shared key, compared in constant time and never logged.
  * The Redis connection comes from the caller's db callbacks (it may be reconnected). */
 #ifndef FAROL_INBOUND_H
 #define FAROL_INBOUND_H
@@ -25,13 +27,16 @@ struct inbound_db {
 struct inbound_stats {
     unsigned long dlrs, dlrs_unknown, mo, opt_outs, opt_ins, errors;
     unsigned long dlrs_stale; /* reports older than the record (kept as it was) */
+    unsigned long refused;    /* calls without the configured key (403) */
 };
 
 struct inbound;
 
-/* Route prefix ("/kannel") on h; db is copied. Returns NULL with a message in err. */
+/* Route prefix ("/kannel") on h; db and key are copied. With a key (a secret), every call must
+ * carry key=<it> in its query (put it in the channel's dlr_url and in Kannel's MO get-url):
+ * else 403 and nothing is read. Returns NULL with a message in err. */
 struct inbound *inbound_new(struct httpd *h, const char *prefix, const struct inbound_db *db,
-                            char *err, size_t errsz);
+                            const char *key, char *err, size_t errsz);
 /* Free (NULL is fine); the routes must not be called afterwards (free the httpd first). */
 void inbound_free(struct inbound *in);
 /* Counters so far. */

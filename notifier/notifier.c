@@ -174,7 +174,7 @@ static int start_inbound(struct notifier *n, char *err, size_t errsz)
     if (!n->httpd)
         return -EINVAL;
     struct inbound_db idb = {inbound_get, inbound_failed, &n->db};
-    n->inbound = inbound_new(n->httpd, "/kannel", &idb, err, errsz);
+    n->inbound = inbound_new(n->httpd, "/kannel", &idb, n->ncfg->kannel_key, err, errsz);
     if (!n->inbound || start_inbound_api(n, &idb, err, errsz) < 0)
         return -EINVAL;
     log_info("notifier", "delivery reports and inbound messages on http://%s/kannel/%s",

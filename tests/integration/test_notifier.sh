@@ -14,7 +14,8 @@ set -euo pipefail
 start_redis
 start_farol_mock
 read -r LPORT <<<"$(kannel_free_ports 1)"
-export KANNEL_MO_URL="http://127.0.0.1:$LPORT/kannel/mo"
+KKEY=kannel-shared-key # Kannel's calls carry it (notifier.kannel_key)
+export KANNEL_MO_URL="http://127.0.0.1:$LPORT/kannel/mo?key=$KKEY"
 export KANNEL_SMSBOX_EXTRA=$'http-request-retry = 30\nhttp-queue-delay = 1'
 start_kannel
 kannel_http_sink noc
@@ -71,12 +72,13 @@ redis: {address: "unix:$REDIS_SOCK"}
 $(bus_yaml)
 notifier:
   listen: "127.0.0.1:$LPORT"
+  kannel_key: $KKEY
   notify_delay: 2s
   sms_max_segments: 2
   noc_url: "$SINK_URL/noc"
   noc_format: alertmanager
   channels:
-    - {name: sms, kind: kannel, url: "$KANNEL_SENDSMS_URL", username: $KANNEL_USER, password: $KANNEL_PASS, dlr_url: "http://127.0.0.1:$LPORT/kannel/dlr", rate: 50, burst: 10}
+    - {name: sms, kind: kannel, url: "$KANNEL_SENDSMS_URL", username: $KANNEL_USER, password: $KANNEL_PASS, dlr_url: "http://127.0.0.1:$LPORT/kannel/dlr?key=$KKEY", rate: 50, burst: 10}
     - {name: wa, kind: whatsapp, url: "http://127.0.0.1:$WAPORT", password: wa-token, phone_number_id: "1055", template: farol_notice, app_secret: wa-app-secret, verify_token: wa-verify, fallback: sms, fallback_after: 3s, rate: 50, burst: 10}
 YAML
 C=(--config "$WORK/farol.yaml")
@@ -189,4 +191,6 @@ grep -q '^s1:o-1:outage-opened sent sms$' <<<"$res" || fail "no result for s1: $
 grep -q '^s5:o-3:outage-opened opted-out' <<<"$res" || fail "no opt-out result: $res"
 grep -q '^s8:o-5:outage-opened sent wa$' <<<"$res" || fail "no WhatsApp result: $res"
 [ "$(grep -c '^s1:o-1:outage-opened ' <<<"$res")" = 1 ] || fail "s1's outage message reported twice: $res"
+# secrets stay out of the log (debug level included)
+! grep -qE "$KKEY|wa-token|wa-app-secret" "$WORK/n1.log" || fail "a secret reached the log: $(grep -E "$KKEY|wa-token|wa-app-secret" "$WORK/n1.log" | head -2)"
 echo "ok: notifier"

@@ -43,8 +43,8 @@ static void on_term(void *arg, int signum)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: inbound_server REDIS_ADDRESS PORT_FILE\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: inbound_server REDIS_ADDRESS PORT_FILE [KEY]\n");
         return 2;
     }
     char err[256];
@@ -55,7 +55,8 @@ int main(int argc, char **argv)
     struct loop *loop = loop_new();
     struct httpd *h = httpd_new(loop, "127.0.0.1:0", 65536, err, sizeof err);
     struct inbound_db idb = {db_get, db_failed, &d};
-    struct inbound *in = h ? inbound_new(h, "/kannel", &idb, err, sizeof err) : NULL;
+    struct inbound *in =
+        h ? inbound_new(h, "/kannel", &idb, argc == 4 ? argv[3] : NULL, err, sizeof err) : NULL;
     if (!in) {
         fprintf(stderr, "inbound_server: %s\n", err);
         httpd_free(h);
@@ -70,8 +71,11 @@ int main(int argc, char **argv)
     loop_run(loop);
     struct inbound_stats st;
     inbound_get_stats(in, &st);
-    fprintf(stderr, "dlrs=%lu unknown=%lu mo=%lu opt_outs=%lu opt_ins=%lu errors=%lu stale=%lu\n",
-            st.dlrs, st.dlrs_unknown, st.mo, st.opt_outs, st.opt_ins, st.errors, st.dlrs_stale);
+    fprintf(stderr,
+            "dlrs=%lu unknown=%lu mo=%lu opt_outs=%lu opt_ins=%lu errors=%lu stale=%lu "
+            "refused=%lu\n",
+            st.dlrs, st.dlrs_unknown, st.mo, st.opt_outs, st.opt_ins, st.errors, st.dlrs_stale,
+            st.refused);
     loop_signal_free(s);
     httpd_free(h);
     inbound_free(in);
