@@ -137,11 +137,14 @@ static char *build_body(const struct whatsapp *w, const struct channel_msg *m)
     json_t *text = json_string(param), *to = json_string(m->to[0] == '+' ? m->to + 1 : m->to);
     char *s = NULL;
     if (text && to && *param) {
+        /* biz_opaque_callback_data comes back in every status webhook: farol's own id there
+         * settles the message even when its send's outcome (the wamid) was never written */
         json_t *root =
-            json_pack("{s:s, s:o, s:s, s:{s:s, s:{s:s}, s:[{s:s, s:[{s:s, s:o}]}]}}",
-                      "messaging_product", "whatsapp", "to", to, "type", "template", "template",
-                      "name", w->template_name, "language", "code", lang, "components", "type",
-                      "body", "parameters", "type", "text", "text", text);
+            json_pack("{s:s, s:o, s:s, s:s, s:{s:s, s:{s:s}, s:[{s:s, s:[{s:s, s:o}]}]}}",
+                      "messaging_product", "whatsapp", "to", to, "biz_opaque_callback_data",
+                      m->id ? m->id : "", "type", "template", "template", "name", w->template_name,
+                      "language", "code", lang, "components", "type", "body", "parameters", "type",
+                      "text", "text", text);
         s = json_dumps(root, JSON_COMPACT);
         json_decref(root);
     } else {
@@ -248,6 +251,8 @@ static void add_statuses(json_t *value, struct whatsapp_update **u, size_t *n)
         if (!id || state_of(json_string_value(json_object_get(s, "status")), &x.state) < 0)
             continue;
         x.id = xstrdup(id);
+        const char *ref = json_string_value(json_object_get(s, "biz_opaque_callback_data"));
+        x.ref = ref && *ref ? xstrdup(ref) : NULL;
         x.error = error_of(json_object_get(s, "errors"), &x.error_code);
         *u = xrealloc(*u, (*n + 1) * sizeof **u);
         (*u)[(*n)++] = x;
@@ -279,6 +284,6 @@ int channel_whatsapp_status(const char *body, size_t body_len, struct whatsapp_u
 void channel_whatsapp_status_free(struct whatsapp_update *u, size_t n)
 {
     for (size_t i = 0; u && i < n; i++)
-        free(u[i].id), free(u[i].error);
+        free(u[i].id), free(u[i].ref), free(u[i].error);
     free(u);
 }

@@ -39,7 +39,8 @@ enum whatsapp_state {
 
 /* One entry of entry[].changes[].value.statuses[]. */
 struct whatsapp_update {
-    char *id; /* the wamid the send answered with */
+    char *id;  /* the wamid the send answered with */
+    char *ref; /* biz_opaque_callback_data: farol's message id as sent, or NULL */
     enum whatsapp_state state;
     long long error_code; /* errors[0].code, 0 when none */
     char *error;          /* errors[0] title and details (digit runs masked), or NULL */

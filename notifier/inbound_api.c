@@ -249,7 +249,9 @@ static void on_wa_status(void *arg, const struct httpd_request *rq, struct httpd
     struct store_sync *ss = db_for(a, n, &rc);
     for (size_t i = 0; i < n && rc != -EIO; i++) {
         char *e = u[i].state == WHATSAPP_FAILED ? wa_error(&u[i]) : NULL;
-        rc = report(a, ss, a->wa, u[i].id, wa_status[u[i].state], e);
+        /* farol's own id, when the status carries it back, needs no mapping */
+        rc = u[i].ref ? report(a, ss, NULL, u[i].ref, wa_status[u[i].state], e)
+                      : report(a, ss, a->wa, u[i].id, wa_status[u[i].state], e);
         free(e);
     }
     channel_whatsapp_status_free(u, n);

@@ -44,8 +44,11 @@ cat >"$WORK/wa.py" <<'PY'
 import hashlib, hmac, http.server, json, sys, threading, urllib.request
 port, hook, secret, log = int(sys.argv[1]), sys.argv[2], sys.argv[3].encode(), sys.argv[4]
 n = [0]
-def report(wamid, to):
-    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "statuses": [{"id": wamid, "status": "delivered", "timestamp": "1", "recipient_id": to}]}}]}]}).encode()
+def report(wamid, to, ref):
+    st = {"id": wamid, "status": "delivered", "timestamp": "1", "recipient_id": to}
+    if ref is not None: # Graph echoes the sender's biz_opaque_callback_data in every status
+        st["biz_opaque_callback_data"] = ref
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "statuses": [st]}}]}]}).encode()
     sig = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
     rq = urllib.request.Request(hook, data=body, headers={"Content-Type": "application/json", "X-Hub-Signature-256": sig})
     urllib.request.urlopen(rq, timeout=5).read()
@@ -55,12 +58,12 @@ class H(http.server.BaseHTTPRequestHandler):
         n[0] += 1
         wamid, to = "wamid.%d" % n[0], body["to"]
         with open(log, "a") as f:
-            f.write("%s %s %s %s\n" % (self.path, self.headers.get("Authorization"), to, json.dumps(body["template"])))
+            f.write("%s %s %s %s %s\n" % (self.path, self.headers.get("Authorization"), to, json.dumps(body["template"]), body.get("biz_opaque_callback_data")))
         out = json.dumps({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}], "messages": [{"id": wamid}]}).encode()
         self.send_response(200); self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(out))); self.end_headers(); self.wfile.write(out)
         if not to.endswith("9"):
-            threading.Timer(0.2, report, (wamid, to)).start()
+            threading.Timer(0.2, report, (wamid, to, body.get("biz_opaque_callback_data"))).start()
     def log_message(self, *a): pass
 http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 PY
@@ -161,6 +164,7 @@ await "maintenance notice" 15 kannel_has_sms 'Manutenção programada .*Troca de
 outage o-5 1 opened '["s8","s9"]' '[]'
 await "two WhatsApp sends" 15 bash -c "[ \$(grep -c . $WORK/wa.log 2>/dev/null || echo 0) -ge 2 ]"
 grep -q '^/v21.0/1055/messages Bearer wa-token 5511900000008 .*"name": "farol_notice".*"code": "pt_BR"' "$WORK/wa.log" || fail "WhatsApp request: $(cat "$WORK/wa.log")"
+grep -q ' 5511900000008 .* s8:o-5:outage-opened$' "$WORK/wa.log" || fail "farol's id not in biz_opaque_callback_data: $(cat "$WORK/wa.log")"
 await "s8 delivered on WhatsApp" 10 bash -c "[ \"\$(redis-cli -s $REDIS_SOCK GET farol:notif:s8:o-5:outage-opened | jq -r .status)\" = delivered ]"
 await "s9's fallback SMS" 20 kannel_has_sms '^[^ ]+ \+?5511900000009 .*Identificamos uma falha'
 [ "$(record 's9:o-5#fb:outage-opened')" = sent ] || [ "$(record 's9:o-5#fb:outage-opened')" = delivered ] || fail "fallback record: $(rcli GET 'farol:notif:s9:o-5#fb:outage-opened')"

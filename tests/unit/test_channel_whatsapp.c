@@ -87,6 +87,8 @@ START_TEST(template_request_and_wamid)
     ck_assert_ptr_nonnull(strstr(head, "\r\nContent-Type: application/json\r\n"));
     ck_assert_str_eq(str_at(j, "messaging_product"), "whatsapp");
     ck_assert_str_eq(str_at(j, "to"), "5511987654321");
+    /* farol's id travels with the message and comes back in every status webhook */
+    ck_assert_str_eq(str_at(j, "biz_opaque_callback_data"), "s1:o1:outage-opened");
     ck_assert_str_eq(str_at(j, "type"), "template");
     ck_assert_str_eq(str_at(j, "template.name"), "farol_notice");
     ck_assert_str_eq(str_at(j, "template.language.code"), "pt_BR");
@@ -225,7 +227,7 @@ START_TEST(status_webhook)
         "\"metadata\": {\"display_phone_number\": \"15550783881\", \"phone_number_id\": "
         "\"106540352242922\"}, \"statuses\": ["
         "{\"id\": \"wamid.A\", \"status\": \"delivered\", \"timestamp\": \"1750263773\", "
-        "\"recipient_id\": \"5511987654321\"},"
+        "\"recipient_id\": \"5511987654321\", \"biz_opaque_callback_data\": \"s1:o1:t\"},"
         "{\"id\": \"wamid.B\", \"status\": \"failed\", \"timestamp\": \"1750263774\", "
         "\"recipient_id\": \"5511987654321\", \"errors\": [{\"code\": 131026, \"title\": "
         "\"Message undeliverable\", \"message\": \"Message undeliverable\", \"error_data\": "
@@ -239,6 +241,8 @@ START_TEST(status_webhook)
     ck_assert_int_eq(channel_whatsapp_status(body, strlen(body), &u, &n), 0);
     ck_assert_uint_eq(n, 4);
     ck_assert_str_eq(u[0].id, "wamid.A");
+    ck_assert_str_eq(u[0].ref, "s1:o1:t");
+    ck_assert_ptr_null(u[1].ref);
     ck_assert_int_eq(u[0].state, WHATSAPP_DELIVERED);
     ck_assert_ptr_null(u[0].error);
     ck_assert_int_eq(u[0].error_code, 0);

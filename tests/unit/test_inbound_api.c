@@ -280,21 +280,24 @@ static void hub_signature(const char *secret, const char *body, char *out, size_
         k += snprintf(out + k, outsz - (size_t)k, "%02x", mac[i]);
 }
 
-static char *wa_body(const char *wamid, const char *status, const char *errors)
+/* extra: more fields of the status object (",\"errors\":[...]"), or NULL */
+static char *wa_body(const char *wamid, const char *status, const char *extra)
 {
     return xasprintf(
         "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"102290129340398\","
         "\"changes\":[{\"value\":{\"messaging_product\":\"whatsapp\",\"metadata\":{"
         "\"display_phone_number\":\"15550783881\",\"phone_number_id\":\"106540352242922\"},"
         "\"statuses\":[{\"id\":\"%s\",\"status\":\"%s\",\"timestamp\":\"1714644000\","
-        "\"recipient_id\":\"5511987654321\"%s%s}]},\"field\":\"messages\"}]}]}",
-        wamid, status, errors ? ",\"errors\":" : "", errors ? errors : "");
+        "\"recipient_id\":\"5511987654321\"%s}]},\"field\":\"messages\"}]}]}",
+        wamid, status, extra ? extra : "");
 }
 
 /* POST a status signed with secret (NULL: unsigned). */
 static long wa_post(const char *wamid, const char *status, const char *errors, const char *secret)
 {
-    char *body = wa_body(wamid, status, errors), sig[128];
+    char *x = errors ? xasprintf(",\"errors\":%s", errors) : NULL;
+    char *body = wa_body(wamid, status, x), sig[128];
+    free(x);
     if (secret)
         hub_signature(secret, body, sig, sizeof sig);
     const char *hdrs[] = {"Content-Type: application/json", secret ? sig : NULL, NULL};
@@ -341,6 +344,28 @@ START_TEST(whatsapp_statuses_update_records)
     ck_assert_int_eq(store_batch_end(&b), 0);
     ck_assert_str_eq(status_of("s3:o1:outage-opened", NULL, 0), "delivered");
     ck_assert_uint_eq(stats().unknown, 0);
+}
+END_TEST
+
+/* A status carrying farol's id (biz_opaque_callback_data, as farol sends it) settles the
+ * message with no wamid mapping: after a crash between the send and its outcome the claim is
+ * still "sending" and nothing maps the wamid, yet "delivered" must end it, so no takeover
+ * sends it again. */
+START_TEST(whatsapp_status_with_farols_id_needs_no_mapping)
+{
+    char err[256];
+    ck_assert_int_eq(notif_store_claim(fx.ss, "s4:o1:outage-opened", "wa", 3600, err, sizeof err),
+                     1);
+    char *body = wa_body("wamid.NEVER-MAPPED", "delivered",
+                         ",\"biz_opaque_callback_data\":\"s4:o1:outage-opened\""),
+         sig[128];
+    hub_signature(APP_SECRET, body, sig, sizeof sig);
+    const char *hdrs[] = {"Content-Type: application/json", sig, NULL};
+    ck_assert_int_eq(post("/whatsapp/webhook", body, hdrs), 200);
+    free(body);
+    ck_assert_str_eq(status_of("s4:o1:outage-opened", NULL, 0), "delivered");
+    ck_assert_uint_eq(stats().parked, 0);
+    ck_assert_uint_eq(stats().updates, 1);
 }
 END_TEST
 
@@ -524,6 +549,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, infobip_reports_update_records);
     tcase_add_test(tc, whatsapp_statuses_update_records);
+    tcase_add_test(tc, whatsapp_status_with_farols_id_needs_no_mapping);
     tcase_add_test(tc, whatsapp_signature_is_required);
     tcase_add_test(tc, whatsapp_subscription_check);
     tcase_add_test(tc, twilio_callbacks_are_signed_and_update_records);
