@@ -85,8 +85,14 @@ static int twilio_send(struct channel *ch, const struct channel_msg *m, channel_
     add(&body, "To", m->to);
     add(&body, t->service ? "MessagingServiceSid" : "From", t->service ? t->service : t->from);
     add(&body, "Body", m->text);
-    if (t->callback)
-        add(&body, "StatusCallback", t->callback);
+    if (t->callback) { /* with farol's id: its callbacks settle the message, mapped or not */
+        char *id = http_escape(m->id ? m->id : "");
+        char *cb_url =
+            xasprintf("%s%sfarol_id=%s", t->callback, strchr(t->callback, '?') ? "&" : "?", id);
+        add(&body, "StatusCallback", cb_url);
+        free(cb_url);
+        free(id);
+    }
     static const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded",
                                           "Accept: application/json", NULL};
     struct http_request rq = {.method = "POST",

@@ -17,6 +17,7 @@
 #include "notifier/channel.h"
 #include "notifier/channel_infobip.h"
 #include "notifier/channel_whatsapp.h"
+#include "notifier/http_client.h"
 #include "notifier/notif_store.h"
 
 struct inbound_api {
@@ -331,13 +332,20 @@ static const char *pair_get(const struct pair *p, size_t n, const char *k)
 
 /* X-Twilio-Signature: base64 of HMAC-SHA1 under the auth token over the public URL followed by
  * every parameter's name and value. Twilio signs the URL it called: behind a proxy the request's
- * own URL differs, hence the configured one. */
+ * own URL differs, hence the configured one, and the farol_id farol added to it for this
+ * message (escaped as it was sent; NULL when the callback has none). */
 static bool twilio_signed(const struct inbound_api *a, const struct httpd_request *rq,
-                          const struct pair *p, size_t n)
+                          const struct pair *p, size_t n, const char *farol_id)
 {
     const char *h = rq->header(rq, "X-Twilio-Signature");
     struct strbuf b = {0};
     strbuf_adds(&b, a->tw_url);
+    if (farol_id) {
+        char *esc = http_escape(farol_id);
+        strbuf_adds(&b, strchr(a->tw_url, '?') ? "&farol_id=" : "?farol_id=");
+        strbuf_adds(&b, esc);
+        free(esc);
+    }
     for (size_t i = 0; i < n; i++)
         strbuf_adds(&b, p[i].k), strbuf_adds(&b, p[i].v);
     unsigned char mac[EVP_MAX_MD_SIZE];
@@ -386,7 +394,9 @@ static void on_twilio(void *arg, const struct httpd_request *rq, struct httpd_re
     struct pair *p = form_pairs(rq->body, rq->body_len, &n);
     const char *sid = pair_get(p, n, "MessageSid"), *st = pair_get(p, n, "MessageStatus");
     const char *status = st ? twilio_status(st) : NULL;
-    if (a->tw_token && !twilio_signed(a, rq, p, n)) {
+    const char *q = rq->query ? rq->query : "";
+    char *id = httpd_form_value(q, strlen(q), "farol_id"); /* farol's own id: no mapping */
+    if (a->tw_token && !twilio_signed(a, rq, p, n, id)) {
         refuse(a, "twilio", rq, 401, out);
     } else if (!sid || !*sid || !st) {
         bad(a, "twilio", rq, out);
@@ -399,10 +409,12 @@ static void on_twilio(void *arg, const struct httpd_request *rq, struct httpd_re
         int rc;
         struct store_sync *ss = db_for(a, 1, &rc);
         if (rc == 0)
-            rc = report(a, ss, a->tw, sid, status, e);
+            rc = id && *id ? report(a, ss, NULL, id, status, e)
+                           : report(a, ss, a->tw, sid, status, e);
         free(e);
         finish(a, ss, rc, out);
     }
+    free(id);
     pairs_free(p, n);
 }
 

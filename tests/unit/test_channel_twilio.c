@@ -56,6 +56,10 @@ START_TEST(created_with_a_sid)
     ck_assert_ptr_nonnull(strstr(req, "Content-Type: application/x-www-form-urlencoded"));
     ck_assert_ptr_nonnull(strstr(req, "To=%2B5511987654321&From=%2B15550001111&Body=Falha%20na"
                                       "%20fibra%3A%20previs%C3%A3o%2022h&StatusCallback=http%3A"));
+    /* the callback names farol's message: ...status?farol_id=s1%3Ao1%3Aoutage-opened, encoded
+     * once more as a form value */
+    ck_assert_ptr_nonnull(
+        strstr(req, "%2Ftwilio%2Fstatus%3Ffarol_id%3Ds1%253Ao1%253Aoutage-opened"));
     free(req);
     channel_fix_stop(&f);
 }

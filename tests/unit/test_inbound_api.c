@@ -452,6 +452,32 @@ static long twilio_post(const char *sid, const char *status, const char *code, c
     return st;
 }
 
+/* A callback to the URL farol gave for one message (the configured one plus farol_id) names the
+ * message itself: it settles a claim whose SID was never mapped (a crash between the send and
+ * its outcome), and it is signed over that URL. */
+START_TEST(twilio_callback_with_farols_id_needs_no_mapping)
+{
+    char err[256], sig[128];
+    ck_assert_int_eq(notif_store_claim(fx.ss, "s4:o1:outage-opened", "tw", 3600, err, sizeof err),
+                     1);
+    const char *sid = "SM44444444444444444444444444444444";
+    char *body = xasprintf("MessageSid=%s&MessageStatus=delivered&To=%%2B5511987654321", sid);
+    char *text = xasprintf(TW_URL "&farol_id=s4%%3Ao1%%3Aoutage-opened"
+                                  "MessageSid%sMessageStatusdeliveredTo+5511987654321",
+                           sid);
+    twilio_signature(text, sig, sizeof sig);
+    const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded", sig, NULL};
+    /* signed without the farol_id it carries: refused */
+    ck_assert_int_eq(post("/twilio/status?farol_id=s5%3Ao1%3Aoutage-opened", body, hdrs), 401);
+    ck_assert_int_eq(post("/twilio/status?farol_id=s4%3Ao1%3Aoutage-opened", body, hdrs), 200);
+    free(body);
+    free(text);
+    ck_assert_str_eq(status_of("s4:o1:outage-opened", NULL, 0), "delivered");
+    ck_assert_uint_eq(stats().parked, 0);
+    ck_assert_uint_eq(stats().updates, 1);
+}
+END_TEST
+
 START_TEST(twilio_callbacks_are_signed_and_update_records)
 {
     char e[256];
@@ -553,6 +579,7 @@ static Suite *suite(void)
     tcase_add_test(tc, whatsapp_signature_is_required);
     tcase_add_test(tc, whatsapp_subscription_check);
     tcase_add_test(tc, twilio_callbacks_are_signed_and_update_records);
+    tcase_add_test(tc, twilio_callback_with_farols_id_needs_no_mapping);
     tcase_add_test(tc, twilio_documented_example_verifies);
     tcase_add_test(tc, redis_down_answers_503);
     tcase_add_test(tc, config_is_checked);
