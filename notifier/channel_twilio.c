@@ -75,6 +75,14 @@ static void on_answer(void *arg, const struct http_response *r)
     free(a);
 }
 
+char *channel_twilio_callback_url(const char *callback, const char *id)
+{
+    char *esc = http_escape(id);
+    char *url = xasprintf("%s%sfarol_id=%s", callback, strchr(callback, '?') ? "&" : "?", esc);
+    free(esc);
+    return url;
+}
+
 static int twilio_send(struct channel *ch, const struct channel_msg *m, channel_done_fn cb,
                        void *arg)
 {
@@ -86,12 +94,9 @@ static int twilio_send(struct channel *ch, const struct channel_msg *m, channel_
     add(&body, t->service ? "MessagingServiceSid" : "From", t->service ? t->service : t->from);
     add(&body, "Body", m->text);
     if (t->callback) { /* with farol's id: its callbacks settle the message, mapped or not */
-        char *id = http_escape(m->id ? m->id : "");
-        char *cb_url =
-            xasprintf("%s%sfarol_id=%s", t->callback, strchr(t->callback, '?') ? "&" : "?", id);
+        char *cb_url = channel_twilio_callback_url(t->callback, m->id ? m->id : "");
         add(&body, "StatusCallback", cb_url);
         free(cb_url);
-        free(id);
     }
     static const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded",
                                           "Accept: application/json", NULL};

@@ -24,6 +24,10 @@ struct channel_twilio_config {
     int64_t timeout_ms;          /* 0: 10 s */
 };
 
+/* The StatusCallback farol gives Twilio for message id: callback plus farol_id=<id>, escaped.
+ * The receiver rebuilds it to check Twilio's signature. Caller frees. */
+char *channel_twilio_callback_url(const char *callback, const char *id);
+
 /* A Twilio channel over http (borrowed); cfg is copied. NULL with a message in err when the
  * account, token or sender is missing. */
 struct channel *channel_twilio_new(struct http_client *http,

@@ -296,12 +296,11 @@ static void record_final(struct dispatch *d, struct store_batch *b, struct cand 
 static void told_again(struct store_batch *b, const struct cand *c)
 {
     const char *mk = c->down && c->down->type == REDIS_REPLY_STRING ? c->down->str : NULL;
-    char k[DISPATCH_KEY], cur[DISPATCH_KEY];
+    char cur[DISPATCH_KEY];
     if (c->m.type != TEMPLATE_OUTAGE_OPENED || !mk || !dispatch_told_ok(c->rec))
-        return;
-    snprintf(cur, sizeof cur, "%.*s", (int)strcspn(mk, "|"), mk);
-    store_sync_key(b->ss, k, sizeof k, "notif:told:%s", cur);
-    store_batch_add(b, 3, (const char *[]){"SADD", k, c->m.sub});
+        return; /* (the type first: no record parsed for other messages) */
+    notif_plan_marker_current(mk, cur, sizeof cur);
+    dispatch_told(b, &c->m, cur);
 }
 
 static void apply_one(struct dispatch *d, struct store_batch *b, struct cand *c, const char *qk)
@@ -373,8 +372,8 @@ static void send_one(struct dispatch *d, struct cand *c)
     f->attempts = c->attempts;
     struct dchan *ch = &d->chans[c->ch];
     f->counted = ch->streak == 0;
-    const char *mk = c->down && c->down->type == REDIS_REPLY_STRING ? c->down->str : "";
-    snprintf(f->cur, sizeof f->cur, "%.*s", (int)strcspn(mk, "|"), mk);
+    const char *mk = c->down && c->down->type == REDIS_REPLY_STRING ? c->down->str : NULL;
+    notif_plan_marker_current(mk, f->cur, sizeof f->cur);
     strmap_put(d->inflight, f->m.id, f);
     ch->inflight++;
     struct channel_msg msg = {.id = f->m.id,
@@ -434,8 +433,8 @@ static int apply(struct dispatch *d, struct store_sync *ss, struct cand *c, size
             redisReply *r = store_batch_next(&b);
             bool claim = k == 0 && (c[i].act == DACT_SEND || c[i].act == DACT_TAKEOVER);
             bool got = claim && granted(&c[i], r);
-            final[i] = (c[i].act == DACT_DEAD || c[i].act == DACT_OPTOUT) && r &&
-                       r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+            if (k == 0 && (c[i].act == DACT_DEAD || c[i].act == DACT_OPTOUT))
+                final[i] = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
             if (r)
                 freeReplyObject(r);
             if (b.failed)

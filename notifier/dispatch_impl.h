@@ -102,6 +102,9 @@ void dispatch_decide_extra(struct dispatch *d, struct cand *c);
 void dispatch_result(void *arg, const struct channel_result *r);
 /* Write the queued outcomes (timer callback). */
 void dispatch_flush(void *arg);
+/* An outage message went out: its subscriber is among those told of outage (the one they are
+ * down in, "" for none) and hears its updates (into batch b; nothing for other types). */
+void dispatch_told(struct store_batch *b, const struct notif_msg *m, const char *outage);
 /* Queue key of priority p into buf. */
 void dispatch_qkey(struct store_sync *ss, int prio, char *buf, size_t bufsz);
 /* The dead-letter entry of m (JSON, caller frees). */

@@ -93,13 +93,13 @@ void dispatch_result(void *arg, const struct channel_result *r)
 }
 
 /* What a send that got there implies: the subscriber is now told about their outage. */
-static void told(struct store_batch *b, const struct flight *f)
+void dispatch_told(struct store_batch *b, const struct notif_msg *m, const char *outage)
 {
     char k[DISPATCH_KEY];
-    if (f->m.type != TEMPLATE_OUTAGE_OPENED || !f->cur[0])
+    if (m->type != TEMPLATE_OUTAGE_OPENED || !outage[0])
         return;
-    store_sync_key(b->ss, k, sizeof k, "notif:told:%s", f->cur);
-    store_batch_add(b, 3, (const char *[]){"SADD", k, f->m.sub});
+    store_sync_key(b->ss, k, sizeof k, "notif:told:%s", outage);
+    store_batch_add(b, 3, (const char *[]){"SADD", k, m->sub});
 }
 
 /* The same message on the fallback channel, due fallback_after from now; it goes only if this
@@ -144,7 +144,7 @@ static void write_one(struct dispatch *d, struct store_batch *b, struct flight *
     if (f->status == CHANNEL_SENT || f->status == CHANNEL_QUEUED) {
         notif_store_settle_add(b, f->m.id, channel_status_name(f->status), chname, f->provider_id,
                                NULL);
-        told(b, f);
+        dispatch_told(b, &f->m, f->cur);
         fallback(d, b, f);
         f->status == CHANNEL_SENT ? d->st.sent++ : d->st.queued++;
         f->final = channel_status_name(f->status);

@@ -16,8 +16,8 @@
 #include "core/xmalloc.h"
 #include "notifier/channel.h"
 #include "notifier/channel_infobip.h"
+#include "notifier/channel_twilio.h"
 #include "notifier/channel_whatsapp.h"
-#include "notifier/http_client.h"
 #include "notifier/notif_store.h"
 
 struct inbound_api {
@@ -339,13 +339,9 @@ static bool twilio_signed(const struct inbound_api *a, const struct httpd_reques
 {
     const char *h = rq->header(rq, "X-Twilio-Signature");
     struct strbuf b = {0};
-    strbuf_adds(&b, a->tw_url);
-    if (farol_id) {
-        char *esc = http_escape(farol_id);
-        strbuf_adds(&b, strchr(a->tw_url, '?') ? "&farol_id=" : "?farol_id=");
-        strbuf_adds(&b, esc);
-        free(esc);
-    }
+    char *url = farol_id ? channel_twilio_callback_url(a->tw_url, farol_id) : NULL;
+    strbuf_adds(&b, url ? url : a->tw_url);
+    free(url);
     for (size_t i = 0; i < n; i++)
         strbuf_adds(&b, p[i].k), strbuf_adds(&b, p[i].v);
     unsigned char mac[EVP_MAX_MD_SIZE];

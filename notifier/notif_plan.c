@@ -175,13 +175,19 @@ static int marker_is(const char *m, const char *outage)
     return !strncmp(m, outage, n) && m[n] == '|';
 }
 
+void notif_plan_marker_current(const char *marker, char *buf, size_t bufsz)
+{
+    const char *m = marker ? marker : "";
+    snprintf(buf, bufsz, "%.*s", (int)strcspn(m, "|"), m);
+}
+
 /* sub, told under the outage its marker mk names as current, now belongs to outage: the
  * ETA updates of outage reach those told (notif:told:{outage}) */
 static void absorbed_told(struct plan *pl, struct store_batch *b, const char *mk,
                           const char *outage, const char *sub)
 {
     char cur[KEY], from[KEY], to[KEY];
-    snprintf(cur, sizeof cur, "%.*s", (int)strcspn(mk, "|"), mk);
+    notif_plan_marker_current(mk, cur, sizeof cur);
     key(pl, from, "notif:told:%s", cur);
     key(pl, to, "notif:told:%s", outage);
     store_batch_add(b, 4, (const char *[]){"SMOVE", from, to, sub});

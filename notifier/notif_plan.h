@@ -48,6 +48,10 @@ struct notif_plan_stats {
                       subscribers): worth a summary */
 };
 
+/* The outage a subscriber's down marker ("{current}|{told}", farol:notif:down) names as
+ * current, into buf ("" for NULL). */
+void notif_plan_marker_current(const char *marker, char *buf, size_t bufsz);
+
 /* Queue what ev means for subscribers. Returns 0 (done), -EIO when Redis failed midway (the
  * caller retries the same event: every write is idempotent) or -EINVAL for an event with an
  * id that cannot name messages (err says why; nothing was queued). */
